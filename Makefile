@@ -1,0 +1,41 @@
+# The two commands a new user needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app run
+
+.PHONY: run test install install-test browser db clean
+
+run: install db
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# Upgrades an existing database in place; creates it on first run.
+db: install
+	$(FLASK) db upgrade
+	$(FLASK) init --demo
+
+test: install-test browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+# Headless Chromium for the browser tests, from Debian's packages when missing.
+browser:
+	@bash scripts/ensure-browser.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache

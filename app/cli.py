@@ -1,0 +1,73 @@
+"""Flask commands: init and demo data, sync-roles, workflow diagrams.
+
+Shared modules add their own groups (``audit``, ``deadlines``) in
+:func:`register_cli`.
+"""
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+@click.command("sync-roles")
+@with_appcontext
+def sync_roles_command():
+    """Create or update every role from app/security/roles.py (idempotent)."""
+    from .security.sync import sync_roles
+
+    report = sync_roles(current_app.appbuilder.sm)
+    for name, (added, removed) in report.items():
+        click.echo(f"{name}: +{added} -{removed}")
+
+
+@click.group("workflows")
+def workflows_group():
+    """Approval chains."""
+
+
+@workflows_group.command("diagram")
+@click.argument("name", required=False)
+@with_appcontext
+def workflow_diagram(name):
+    """Print the Mermaid diagram of workflow NAME (all when omitted)."""
+    from .workflows import all_workflows
+
+    workflows = all_workflows()
+    if name and name not in workflows:
+        raise click.UsageError(f"unknown workflow {name!r}; known: {', '.join(workflows)}")
+    for workflow_name in [name] if name else list(workflows):
+        click.echo(workflows[workflow_name].mermaid())
+
+
+@click.command("init")
+@click.option("--demo/--no-demo", default=False, help="Also create demo users and data.")
+@with_appcontext
+def init_command(demo):
+    """Prepare a database after `flask db upgrade`: roles, calendar, admin, demo data."""
+    from .setup import initialise
+
+    initialise(demo=demo, echo=click.echo)
+
+
+def register_cli(app):
+    app.cli.add_command(sync_roles_command)
+    app.cli.add_command(workflows_group)
+    app.cli.add_command(init_command)
+    for group in _module_groups():
+        app.cli.add_command(group)
+
+
+def _module_groups():
+    groups = []
+    try:
+        from .audit.cli import audit_group
+
+        groups.append(audit_group)
+    except ImportError:
+        pass
+    try:
+        from .deadlines_cli import deadlines_group
+
+        groups.append(deadlines_group)
+    except ImportError:
+        pass
+    return groups

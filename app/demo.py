@@ -1,0 +1,5 @@
+"""Demo data of the business modules, created by `flask init --demo`."""
+
+
+def create_demo_data(echo=print):
+    """Create each module's demo records (idempotent)."""

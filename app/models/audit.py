@@ -1,0 +1,36 @@
+"""The audit trail (X-02): one append-only, hash-chained table.
+
+Each entry's ``entry_hash`` is SHA-256 over a canonical text of the entry and
+the previous entry's hash, so removing or editing any entry breaks the chain
+from there on; database triggers refuse UPDATE and DELETE on the table.
+"""
+from sqlalchemy import Column, DateTime, Index, Integer, String, Text
+
+from .base import BigId, Model, utcnow
+
+
+class AuditLog(Model):
+    """One audited event: a row inserted, changed or deleted, a login, a read."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_record", "table_name", "row_id"),
+        Index("ix_audit_log_occurred_at", "occurred_at"),
+        Index("ix_audit_log_actor_id", "actor_id"),
+    )
+
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    occurred_at = Column(DateTime, nullable=False, default=utcnow)
+    # Plain ids and names, no foreign keys: the trail outlives the users it names.
+    actor_id = Column(Integer, nullable=True)
+    actor_name = Column(String(100), nullable=True)
+    acting_for_id = Column(Integer, nullable=True)
+    acting_for_name = Column(String(100), nullable=True)
+    remote_addr = Column(String(64), nullable=True)
+    action = Column(String(20), nullable=False)
+    table_name = Column(String(64), nullable=False)
+    row_id = Column(String(64), nullable=True)
+    # Canonical JSON: {"field": [old, new], ...} for changes, or event details.
+    changes = Column(Text, nullable=True)
+    prev_hash = Column(String(64), nullable=False)
+    entry_hash = Column(String(64), nullable=False, unique=True)
