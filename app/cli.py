@@ -57,17 +57,7 @@ def register_cli(app):
 
 
 def _module_groups():
-    groups = []
-    try:
-        from .audit.cli import audit_group
+    from .audit.cli import audit_group
+    from .deadlines import deadlines_group
 
-        groups.append(audit_group)
-    except ImportError:
-        pass
-    try:
-        from .deadlines_cli import deadlines_group
-
-        groups.append(deadlines_group)
-    except ImportError:
-        pass
-    return groups
+    return [audit_group, deadlines_group]

@@ -13,3 +13,11 @@ def close_deadlines(record_table, record_id, state, at):
 def seed_calendar():
     """Seed the working-day calendar; returns messages for the admin."""
     return []
+
+
+import click  # noqa: E402
+
+
+@click.group("deadlines")
+def deadlines_group():
+    """Time limits and reminders."""

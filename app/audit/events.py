@@ -1,4 +1,8 @@
-"""Audit entries for events that are not row changes: logins, logouts, reads."""
+"""Audit entries for events that are not row changes: logins, logouts, reads, exports."""
+
+
+def record_event(action, table_name, row_id=None, details=None):
+    """Append one entry (action e.g. "read", "export") for the current actor."""
 
 
 def record_login(username, user):
@@ -7,7 +11,3 @@ def record_login(username, user):
 
 def record_logout(user):
     """Record a logout."""
-
-
-def record_read(record, action="read"):
-    """Record that the current user read (or exported) a confidential record."""

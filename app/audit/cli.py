@@ -1,0 +1,7 @@
+"""`flask audit ...` commands."""
+import click
+
+
+@click.group("audit")
+def audit_group():
+    """The audit trail."""
