@@ -6,8 +6,7 @@ the same way. ``acting_for`` names the absent person a delegate acts for.
 """
 from contextlib import contextmanager
 
-from flask import g, has_app_context, has_request_context, request
-from flask_login import current_user
+from flask import current_app, g, has_app_context, has_request_context, request
 
 
 def current_actor():
@@ -15,7 +14,11 @@ def current_actor():
     if has_app_context() and getattr(g, "audit_actor", None) is not None:
         return g.audit_actor
     if has_request_context():
-        user = current_user
+        # FAB's answer covers the session cookie, a JWT bearer token and API keys.
+        try:
+            user = current_app.appbuilder.sm.current_user
+        except RuntimeError:  # JWT machinery outside a JWT-verified request
+            user = None
         if user is not None and getattr(user, "is_authenticated", False):
             return user._get_current_object() if hasattr(user, "_get_current_object") else user
     return None

@@ -71,7 +71,7 @@ STAFF_BASE = (
     | read("NotificationView") | {("can_mark_read", "NotificationView")}
     | api_read("NotificationApi")
     | read("DepartmentView") | read("StaffProfileView") | read("DutyAssignmentView")
-    | read("AbsenceView") | {("can_add", "AbsenceView")} | transitions("AbsenceView", "AbsenceApi")
+    | write("AbsenceView") | transitions("AbsenceView", "AbsenceApi")
     | api_read("AbsenceApi") | {("can_post", "AbsenceApi")}
     | api_read("DepartmentApi")
     | {("can_download", "AttachmentView"), ("can_upload", "AttachmentView")}

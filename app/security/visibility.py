@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 from flask_appbuilder.models.filters import BaseFilter
-from flask_login import current_user
 
 from ..services.errors import RecordNotVisible
 
@@ -64,4 +63,6 @@ class VisibleRowsFilter(BaseFilter):
     arg_name = "visible"
 
     def apply(self, query, value):
-        return visible_query(query, self.model, current_user)
+        from ..audit.context import current_actor
+
+        return visible_query(query, self.model, current_actor())

@@ -5,7 +5,7 @@ from flask_appbuilder.security.sqla.models import User
 from ..extensions import db
 from ..models.base import utcnow
 from ..models.org import Absence, AbsenceStatus, Department, DutyAssignment, StaffProfile
-from .errors import InvalidInput
+from .errors import InvalidInput, PermissionRefused
 from .transaction import transactional
 
 
@@ -106,6 +106,14 @@ def validate_absence(user_id, delegate_id, starts_at, ends_at):
         errors["delegate"] = _("Nobody can be their own delegate.")
     if errors:
         raise InvalidInput(errors=errors)
+
+
+def ensure_absence_editable(absence, actor):
+    """An absence may be corrected only while requested, by its person or its author."""
+    if absence.status != AbsenceStatus.REQUESTED:
+        raise PermissionRefused(_("Only a requested absence can be changed; this one is decided."))
+    if actor.id not in (absence.user_id, absence.created_by_id):
+        raise PermissionRefused(_("Only the absent person or whoever recorded the absence may change it."))
 
 
 @transactional

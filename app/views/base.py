@@ -4,11 +4,15 @@ They only combine options: visibility through ``base_filters``, CSV/XLSX
 export of the current list, the record's history from the audit trail and
 the workflow buttons on its page.
 """
+from flask import request
 from flask_appbuilder import ModelView
 from flask_appbuilder.api import ModelRestApi
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField
 
 from ..exports.views import ExportApiMixin, ExportViewMixin
 from ..security.visibility import VisibleRowsFilter
+from ..services.versions import ensure_current_version
 
 
 def visible_rows():
@@ -37,3 +41,42 @@ class AppModelApi(ExportApiMixin, ModelRestApi):
     base_filters = visible_rows()
     allow_browser_login = False
     exclude_route_methods = {"delete"}
+
+
+class VersionedFormMixin:
+    """Optimistic locking through the edit form.
+
+    FAB reloads the row on POST, so ``version_id_col`` alone would not notice
+    that someone else saved in between: the version the user started from
+    travels in a hidden field and is compared in ``pre_update``. The version
+    column itself is never an edit column.
+    """
+
+    edit_form_extra_fields = {"expected_version": HiddenField()}
+    database_error_message = _l(
+        "The record could not be saved: someone else may have changed it at the same "
+        "moment. Reload it and try again."
+    )
+
+    def __init__(self, **kwargs):
+        # FAB adds an extra field only when it is listed among the form's columns.
+        if self.edit_columns and "expected_version" not in self.edit_columns:
+            self.edit_columns = [*self.edit_columns, "expected_version"]
+        super().__init__(**kwargs)
+
+    def prefill_form(self, form, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is not None:
+            form.expected_version.data = item.version
+
+    def pre_update(self, item):
+        attempted = {
+            str(self.label_columns.get(column, column)): request.form.get(column)
+            for column in self.edit_columns
+            if column != "expected_version"
+        }
+        ensure_current_version(item, request.form.get("expected_version"), attempted)
+        self.check_update(item)
+
+    def check_update(self, item):
+        """Domain validation of an edit; raise a DomainError to refuse it."""

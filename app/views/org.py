@@ -4,9 +4,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..models.org import Absence, Department, DutyAssignment, StaffProfile
-from ..services.org import validate_absence
+from ..services.org import ensure_absence_editable, validate_absence
 from ..workflows.absences import ABSENCE_WORKFLOW
-from .base import AppModelApi, AppModelView
+from .base import AppModelApi, AppModelView, VersionedFormMixin
 from .workflow import WorkflowApiMixin, WorkflowViewMixin
 
 COMMON_LABELS = {
@@ -55,18 +55,19 @@ class StaffProfileView(AppModelView):
     }
 
 
-class AbsenceView(WorkflowViewMixin, AppModelView):
+class AbsenceView(WorkflowViewMixin, VersionedFormMixin, AppModelView):
     """Absences with a delegate; approval is a workflow step, never a form edit."""
 
     datamodel = SQLAInterface(Absence)
     workflow = ABSENCE_WORKFLOW
-    exclude_route_methods = {"delete", "edit"}
     list_title = _l("Absences")
     show_title = _l("Absence")
     add_title = _l("Record an absence")
+    edit_title = _l("Correct an absence request")
     list_columns = ["user", "starts_at", "ends_at", "delegate", "status"]
     show_columns = ["user", "starts_at", "ends_at", "delegate", "reason", "status", "created_by", "created_at"]
     add_columns = ["user", "starts_at", "ends_at", "delegate", "reason"]
+    edit_columns = ["starts_at", "ends_at", "delegate", "reason"]
     search_columns = ["user", "delegate", "status", "starts_at", "ends_at"]
     base_order = ("starts_at", "desc")
     label_columns = {
@@ -74,8 +75,6 @@ class AbsenceView(WorkflowViewMixin, AppModelView):
         "delegate": _l("Delegate (acts for them)"), "reason": _l("Reason"), "status": _l("Status"),
         **COMMON_LABELS,
     }
-    add_form_query_rel_fields = {}
-
     def pre_add(self, item):
         if item.user_id is None and item.user is None:
             item.user = current_user
@@ -84,6 +83,13 @@ class AbsenceView(WorkflowViewMixin, AppModelView):
             item.delegate.id if item.delegate else item.delegate_id,
             item.starts_at, item.ends_at,
         )
+
+    def check_update(self, item):
+        from flask_login import current_user as actor
+
+        ensure_absence_editable(item, actor)
+        validate_absence(item.user_id, item.delegate.id if item.delegate else None,
+                         item.starts_at, item.ends_at)
 
 
 class DutyAssignmentView(AppModelView):

@@ -1,6 +1,6 @@
 """Functions the templates may call; each only reads."""
 from flask import current_app
-from flask_login import current_user
+from flask_login import current_user  # templates render for cookie sessions only
 
 from ..extensions import db
 from ..models.org import user_display_name

@@ -4,13 +4,13 @@ Both call :func:`app.services.workflow.take_step`; the engine decides. The
 web door flashes the refusal; the API door answers 403 with the reason,
 409 on a stale version, 422 on bad input.
 """
-from flask import flash, g, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import has_access, permission_name, protect
 from flask_babel import gettext as _
-from flask_login import current_user
 
+from ..audit.context import current_actor
 from ..extensions import db
 from ..services.errors import DomainError, RecordNotVisible
 from ..services.workflow import allowed_steps, take_step
@@ -45,7 +45,7 @@ class WorkflowViewMixin:
     def transition(self, pk, action):
         try:
             record = take_step(
-                self.workflow, pk, action, g.user,
+                self.workflow, pk, action, current_actor(),
                 version=request.form.get("version"),
                 comment=request.form.get("comment"),
                 payload=request.form.to_dict(),
@@ -93,9 +93,10 @@ class WorkflowApiMixin:
         record = db.session.get(self.workflow.model, pk)
         from ..security.visibility import can_see
 
-        if record is None or not can_see(current_user, record):
+        actor = current_actor()
+        if record is None or not can_see(actor, record):
             return self.response_404()
-        return self.response(200, **_describe(self.workflow, record, current_user))
+        return self.response(200, **_describe(self.workflow, record, actor))
 
     @expose("/<int:pk>/actions/<string:action>", methods=["POST"])
     @protect()
@@ -142,12 +143,13 @@ class WorkflowApiMixin:
         if not isinstance(body, dict):
             return self.response(422, message=_("A JSON object is expected."))
         payload = {key: value for key, value in body.items() if key not in ("version", "comment")}
+        actor = current_actor()
         try:
             record = take_step(
-                self.workflow, pk, action, current_user,
+                self.workflow, pk, action, actor,
                 version=body.get("version"), comment=body.get("comment"), payload=payload,
             )
         except DomainError as error:
             extra = {"errors": {k: str(v) for k, v in error.errors.items()}} if getattr(error, "errors", None) else {}
             return self.response(error.status, message=str(error.message), **extra)
-        return self.response(200, **_describe(self.workflow, record, current_user))
+        return self.response(200, **_describe(self.workflow, record, actor))

@@ -19,7 +19,8 @@ from ..extensions import db
 from ..models.base import utcnow
 from ..models.workflow import WorkflowTransition
 from ..security.visibility import ensure_visible
-from ..services.errors import InvalidInput, StaleVersion, TransitionRefused
+from ..services.errors import InvalidInput, TransitionRefused
+from ..services.versions import ensure_current_version
 
 
 # ---------------------------------------------------------------------------
@@ -202,20 +203,7 @@ class Workflow:
         Raises RecordNotVisible, StaleVersion, InvalidInput or TransitionRefused.
         """
         ensure_visible(actor, record)
-        if version is None:
-            raise InvalidInput(_("The record version is missing."), {"version": _("Required.")})
-        try:
-            version = int(version)
-        except (TypeError, ValueError):
-            raise InvalidInput(_("The record version is not a number."), {"version": _("Not a number.")})
-        if version != record.version:
-            raise StaleVersion(
-                _(
-                    "This record was changed by %(name)s at %(when)s. Reload it and try again.",
-                    name=_display(getattr(record, "updated_by", None)) or _("someone else"),
-                    when=_local_time(getattr(record, "updated_at", None)),
-                )
-            )
+        ensure_current_version(record, version)
         message, acting_for = self.refusal(record, action, actor)
         if message:
             raise TransitionRefused(message)
@@ -310,14 +298,6 @@ def _display(user):
     from ..models.org import user_display_name
 
     return user_display_name(user) if user is not None else ""
-
-
-def _local_time(value):
-    if value is None:
-        return ""
-    from flask_babel import format_datetime
-
-    return format_datetime(value, "yyyy-MM-dd HH:mm")
 
 
 def _plain(label):
