@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app run
 
-.PHONY: run test install install-test browser db clean
+.PHONY: run test install install-test browser db clean translations
 
 run: install db
 	$(FLASK) run --host 127.0.0.1 --port 5000
@@ -39,3 +39,9 @@ browser:
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Refresh the catalogue from the code; then translate the new entries in
+# translations/zh/LC_MESSAGES/messages.po.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o translations/messages.pot --no-location --sort-output --omit-header .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -l zh --no-fuzzy-matching --omit-header

@@ -19,6 +19,46 @@ def sync_roles_command():
         click.echo(f"{name}: +{added} -{removed}")
 
 
+@click.group("roles")
+def roles_group():
+    """Roles as data."""
+
+
+@roles_group.command("table")
+def roles_table():
+    """Print the role table of the README (generated from app/security/roles.py)."""
+    from .security.roles import ROLES
+
+    click.echo(roles_markdown(ROLES))
+
+
+def roles_markdown(roles):
+    lines = [
+        "| Role | 中文 | English | Manager | Permissions |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for spec in roles:
+        lines.append(
+            f"| `{spec.name}` | {spec.label_zh} | {spec.label_en} | "
+            f"{'yes' if spec.manager else ''} | {len(spec.permissions)} |"
+        )
+    return "\n".join(lines)
+
+
+@click.command("docs")
+@click.option("--readme", default="README.md", show_default=True)
+@with_appcontext
+def docs_command(readme):
+    """Regenerate the README's role table and workflow diagrams."""
+    from .docs import fill_readme, generated_sections
+
+    with open(readme, encoding="utf-8") as readme_file:
+        text = readme_file.read()
+    with open(readme, "w", encoding="utf-8") as readme_file:
+        readme_file.write(fill_readme(text, generated_sections()))
+    click.echo(f"{readme} updated")
+
+
 @click.group("workflows")
 def workflows_group():
     """Approval chains."""
@@ -50,6 +90,8 @@ def init_command(demo):
 
 def register_cli(app):
     app.cli.add_command(sync_roles_command)
+    app.cli.add_command(roles_group)
+    app.cli.add_command(docs_command)
     app.cli.add_command(workflows_group)
     app.cli.add_command(init_command)
     for group in _module_groups():

@@ -270,7 +270,9 @@ class Workflow:
         for key, state in self.states.items():
             lines.append(f"    {key}: {key} / {_plain(state.label)}")
         for transition in self.transitions.values():
-            who = ", ".join(transition.roles)
+            who = ", ".join(transition.roles) or "assignee"
+            if transition.roles and transition.assignee is not None:
+                who += "; assignee or acting for them"
             guards = "".join(f" [{guard.name}]" for guard in transition.guards)
             for source in transition.sources:
                 lines.append(
