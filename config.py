@@ -29,6 +29,9 @@ class Config:
     FAB_API_MAX_PAGE_SIZE = 100
     # Development or production: decides cookie security and HSTS.
     ENV_NAME = os.environ.get("FLASK_ENV", "production")
+    # Address of the site as users reach it, for full links in e-mails
+    # (e.g. https://cs.example.com); without it e-mails carry paths only.
+    PUBLIC_BASE_URL = None
     # Timezone in which dates are shown and exported; storage is UTC.
     TIMEZONE = "Asia/Shanghai"
 
@@ -94,6 +97,8 @@ class Config:
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "false").lower() == "true"
+    MAIL_USE_SSL = False
+    MAIL_TIMEOUT = 10
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "noreply@localhost")

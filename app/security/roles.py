@@ -69,13 +69,15 @@ STAFF_BASE = (
         ("can_this_form_post", "ResetMyPasswordView"),
     }
     | read("NotificationView") | {("can_mark_read", "NotificationView")}
-    | api_read("NotificationApi")
+    | api_read("NotificationApi") | {("can_mark_read", "NotificationApi")}
+    | read("DeadlineView")
     | read("DepartmentView") | read("StaffProfileView") | read("DutyAssignmentView")
     | write("AbsenceView") | transitions("AbsenceView", "AbsenceApi")
     | api_read("AbsenceApi") | {("can_post", "AbsenceApi")}
     | api_read("DepartmentApi")
     | {("can_download", "AttachmentView"), ("can_upload", "AttachmentView")}
-    | menu("Inbox", "Organisation", "Departments", "Staff", "Absences", "Duty roster")
+    | menu("Inbox", "My deadlines", "Organisation", "Departments", "Staff", "Absences",
+           "Duty roster")
 )
 
 # Managers additionally approve absences in their department and keep the roster.
