@@ -81,8 +81,6 @@ def initialise(demo=False, echo=print):
     sm = current_app.appbuilder.sm
     sync_roles(sm)
     echo("Roles synchronised.")
-    for message in seed_calendar():
-        echo(message)
     accounts = []
     admin = sm.find_user(username="admin")
     if admin is None:
@@ -90,6 +88,10 @@ def initialise(demo=False, echo=print):
         admin = sm.add_user("admin", "管理员", "系统", "admin@example.com",
                             sm.find_role(ADMIN), password=password)
         accounts.append(("admin", "系统管理员", role_label(ADMIN), password))
+    # After the admin exists, so that a year missing from the calendar is reported to them.
+    with acting_as(admin):
+        for message in seed_calendar():
+            echo(message)
     if demo:
         with acting_as(admin):
             accounts += _create_demo_users(sm)

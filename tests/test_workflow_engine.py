@@ -331,3 +331,25 @@ def test_decided_absence_cannot_be_edited(app, client, org):
     }, follow_redirects=True)
     with app.app_context():
         assert db.session.get(Absence, absence_id).reason == "年假"
+
+
+def test_a_new_request_opens_the_approval_deadline_and_tells_the_approver(app, client, org):
+    from app.deadlines import deadlines_of
+    from app.models.notifications import Notification
+
+    login(client, org["clerk"])
+    start = (NOW + datetime.timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S")
+    end = (NOW + datetime.timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S")
+    client.post("/absenceview/add", data={"user": str(org["clerk"].id), "starts_at": start,
+                                          "ends_at": end, "reason": "探亲"})
+    with app.app_context():
+        absence = db.session.query(Absence).filter_by(reason="探亲").one()
+        (deadline,) = deadlines_of("absence", absence.id)
+        assert deadline.kind == "absence_approval"
+        assert deadline.assignee_id == org["head"].id
+        assert db.session.query(Notification).filter_by(user_id=org["head"].id).count() == 1
+        absence_id, version = absence.id, absence.version
+    _take(app, org["head"], absence_id, "approve", version=version)
+    with app.app_context():
+        (deadline,) = deadlines_of("absence", absence_id)
+        assert deadline.status in ("met", "late")

@@ -117,7 +117,7 @@ def ensure_absence_editable(absence, actor):
 
 
 @transactional
-def request_absence(user, starts_at, ends_at, reason=None, delegate=None, requested_by=None):
+def request_absence(user, starts_at, ends_at, reason=None, delegate=None):
     """Record an absence of ``user``; it counts once its approver approves it."""
     validate_absence(user.id, delegate.id if delegate else None, starts_at, ends_at)
     absence = Absence(
@@ -126,7 +126,40 @@ def request_absence(user, starts_at, ends_at, reason=None, delegate=None, reques
     )
     db.session.add(absence)
     db.session.flush()
+    _start_approval(absence)
     return absence
+
+
+@transactional
+def start_absence_approval(absence_id):
+    """For an absence saved through a form: open its approval deadline and tell the approver."""
+    absence = db.session.get(Absence, absence_id)
+    if absence is not None and absence.status == AbsenceStatus.REQUESTED:
+        _start_approval(absence)
+    return absence
+
+
+def _start_approval(absence):
+    from ..deadlines import record_path
+    from ..workflows.absences import ABSENCE_WORKFLOW
+    from .notifications import notify
+
+    deadline = ABSENCE_WORKFLOW.start(absence)
+    approver = department_head_of(absence.user)
+    if approver is not None:
+        from ..models.org import user_display_name
+        from ..timeutil import format_local
+
+        notify(
+            approver,
+            _("Absence request of %(name)s waits for your approval", name=user_display_name(absence.user)),
+            _("%(name)s asks to be away from %(start)s until %(end)s.",
+              name=user_display_name(absence.user), start=format_local(absence.starts_at),
+              end=format_local(absence.ends_at)),
+            link=record_path("absence", absence.id),
+            dedupe_key=f"absence:{absence.id}:requested",
+        )
+    return deadline
 
 
 def department_by_code(code):

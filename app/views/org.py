@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..models.org import Absence, Department, DutyAssignment, StaffProfile
-from ..services.org import ensure_absence_editable, validate_absence
+from ..services.org import ensure_absence_editable, start_absence_approval, validate_absence
 from ..workflows.absences import ABSENCE_WORKFLOW
 from .base import AppModelApi, AppModelView, VersionedFormMixin
 from .workflow import WorkflowApiMixin, WorkflowViewMixin
@@ -84,6 +84,9 @@ class AbsenceView(WorkflowViewMixin, VersionedFormMixin, AppModelView):
             item.starts_at, item.ends_at,
         )
 
+    def post_add(self, item):
+        start_absence_approval(item.id)
+
     def check_update(self, item):
         from flask_login import current_user as actor
 
@@ -134,3 +137,6 @@ class AbsenceApi(WorkflowApiMixin, AppModelApi):
             item.delegate.id if item.delegate else None,
             item.starts_at, item.ends_at,
         )
+
+    def post_add(self, item):
+        start_absence_approval(item.id)

@@ -236,23 +236,37 @@ class Workflow:
             db.session.flush()
         return record
 
+    def start(self, record, at=None):
+        """A new record enters its first state: open that state's deadline, if any.
+
+        Returns the deadline opened (or None); the caller commits.
+        """
+        return self._open_deadline(record, self.state_of(record), at or utcnow())
+
     def _move_deadlines(self, record, source, target, at):
         from .. import deadlines
 
         deadlines.close_deadlines(self.model.__tablename__, record.id, source, at)
-        rule = self.states[target].deadline
-        if rule is not None:
-            deadlines.open_deadline(
-                record_table=self.model.__tablename__,
-                record_id=record.id,
-                state=target,
-                kind=rule.kind,
-                start=at,
-                days=rule.days,
-                working_days=rule.working_days,
-                assignee=rule.assignee(record) if rule.assignee else None,
-                assignee_role=rule.assignee_role,
-            )
+        self._open_deadline(record, target, at)
+
+    def _open_deadline(self, record, state, at):
+        from .. import deadlines
+
+        rule = self.states[state].deadline
+        if rule is None:
+            return None
+        return deadlines.open_deadline(
+            record_table=self.model.__tablename__,
+            record_id=record.id,
+            state=state,
+            kind=rule.kind,
+            start=at,
+            days=rule.days,
+            working_days=rule.working_days,
+            assignee=rule.assignee(record) if rule.assignee else None,
+            assignee_role=rule.assignee_role,
+            label=rule.label,
+        )
 
     def history(self, record):
         return (
