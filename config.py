@@ -27,6 +27,8 @@ class Config:
     # Swagger UI loads its code from the internet; the OpenAPI document stays available.
     FAB_API_SWAGGER_UI = False
     FAB_API_MAX_PAGE_SIZE = 100
+    # The schema belongs to the migrations (flask db upgrade), not to FAB's startup.
+    FAB_CREATE_DB = False
     # Development or production: decides cookie security and HSTS.
     ENV_NAME = os.environ.get("FLASK_ENV", "production")
     # Address of the site as users reach it, for full links in e-mails

@@ -42,6 +42,10 @@ def create_app(overrides=None):
     install_audit_listeners()
     appbuilder = AppBuilder()
     with app.app_context():
+        if not _schema_ready():
+            # Before the first `flask db upgrade` there is nothing to register
+            # permissions in; the next start (flask init) does it.
+            app.config["FAB_UPDATE_PERMS"] = False
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
         for baseview in appbuilder.baseviews:
@@ -55,6 +59,12 @@ def create_app(overrides=None):
     install_security_headers(app)
     register_cli(app)
     return app
+
+
+def _schema_ready():
+    from sqlalchemy import inspect
+
+    return inspect(db.engine).has_table("ab_permission_view")
 
 
 def _derive_settings(app):

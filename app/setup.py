@@ -76,9 +76,10 @@ def generate_password(length=14):
 def initialise(demo=False, echo=print):
     """Sync roles, seed the calendar, create the administrator and (optionally) demo data."""
     from .deadlines import seed_calendar
-    from .security.sync import sync_roles
+    from .security.sync import ensure_builtin_roles, sync_roles
 
     sm = current_app.appbuilder.sm
+    ensure_builtin_roles(current_app.appbuilder)
     sync_roles(sm)
     echo("Roles synchronised.")
     accounts = []

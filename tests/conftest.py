@@ -52,7 +52,7 @@ def _build_template(url, instance_path):
     """Create the schema, FAB's permissions and our roles in the database at ``url``."""
     from flask_appbuilder import Model
 
-    from app.security.sync import sync_roles
+    from app.security.sync import ensure_builtin_roles, sync_roles
 
     app = create_app({**BASE_OVERRIDES, "SQLALCHEMY_DATABASE_URI": url,
                       "INSTANCE_PATH": instance_path})
@@ -64,6 +64,7 @@ def _build_template(url, instance_path):
     app = create_app({**BASE_OVERRIDES, "SQLALCHEMY_DATABASE_URI": url,
                       "INSTANCE_PATH": instance_path})
     with app.app_context():
+        ensure_builtin_roles(app.appbuilder)
         sync_roles(app.appbuilder.sm)
         db.session.remove()
         db.engine.dispose()

@@ -6,7 +6,7 @@ same way. Files live on disk (``ATTACHMENT_FOLDER``), addressed by their
 SHA-256; the row holds the name the user knows and where the bytes are.
 """
 from sqlalchemy import (
-    BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text,
 )
 
 from .base import Model, RecordMixin
@@ -61,5 +61,5 @@ class Attachment(RecordMixin, Model):
 # At most one current version per series, even when two people replace at once.
 Index(
     "uq_attachment_current_series", Attachment.series_id, unique=True,
-    postgresql_where=Attachment.is_current, sqlite_where=Attachment.is_current,
+    postgresql_where=text("is_current"), sqlite_where=text("is_current"),
 )

@@ -2,6 +2,19 @@
 from .roles import ROLES
 
 
+def ensure_builtin_roles(appbuilder):
+    """Create FAB's Admin and Public roles if missing and give Admin every permission.
+
+    FAB would do this while creating tables itself; here the migrations own
+    the schema, so the first ``flask init`` (and the test template) does it.
+    """
+    sm = appbuilder.sm
+    for name in (sm.auth_role_admin, sm.auth_role_public):
+        if sm.find_role(name) is None:
+            sm.add_role(name)
+    appbuilder.add_permissions(update_perms=True)
+
+
 def sync_roles(security_manager, roles=ROLES):
     """Create missing roles and set each one's permissions to exactly its spec.
 
