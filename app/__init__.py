@@ -46,6 +46,8 @@ def create_app(overrides=None):
             # Before the first `flask db upgrade` there is nothing to register
             # permissions in; the next start (flask init) does it.
             app.config["FAB_UPDATE_PERMS"] = False
+        else:
+            _ensure_fab_roles(app.config)
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
         for baseview in appbuilder.baseviews:
@@ -65,6 +67,19 @@ def _schema_ready():
     from sqlalchemy import inspect
 
     return inspect(db.engine).has_table("ab_permission_view")
+
+
+def _ensure_fab_roles(config):
+    """FAB gives every new permission to the Admin role at startup: it must exist."""
+    from flask_appbuilder.security.sqla.models import Role
+
+    names = {config["AUTH_ROLE_ADMIN"], config["AUTH_ROLE_PUBLIC"]}
+    existing = {name for (name,) in db.session.query(Role.name).filter(Role.name.in_(names))}
+    for name in sorted(names - existing):
+        db.session.add(Role(name=name))
+    if names - existing:
+        db.session.commit()
+    db.session.remove()
 
 
 def _derive_settings(app):

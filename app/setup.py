@@ -175,10 +175,9 @@ def _create_demo_organisation(sm):
         starts_at=now - datetime.timedelta(days=1), ends_at=now + datetime.timedelta(days=5),
         reason="外出参加行业培训",
     ))
-    # A request waiting for the property department supervisor.
-    db.session.add(Absence(
-        user=users["wuxia"], delegate=None, status=AbsenceStatus.REQUESTED,
-        starts_at=now + datetime.timedelta(days=7), ends_at=now + datetime.timedelta(days=8),
-        reason="年假",
-    ))
     db.session.commit()
+    # A request waiting for the property department supervisor.
+    from .services.org import request_absence
+
+    request_absence(users["wuxia"], now + datetime.timedelta(days=7),
+                    now + datetime.timedelta(days=8), reason="年假")

@@ -24,6 +24,11 @@ def user_display_name(user):
     return f"{user.last_name or ''}{user.first_name or ''}" or user.username
 
 
+# FAB shows a user as "given family"; Chinese names read family name first, and
+# staff know each other by the name on their profile.
+User.__str__ = user_display_name
+
+
 class Department(RecordMixin, Model):
     """A department (部门) or unit of the organisation, with the user who heads it."""
 

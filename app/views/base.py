@@ -20,6 +20,25 @@ def visible_rows():
     return [["id", VisibleRowsFilter, lambda: None]]
 
 
+def default_formatters(model):
+    """How list and show pages present values: local times, choice labels."""
+    import datetime
+
+    from sqlalchemy import DateTime, inspect
+
+    from ..timeutil import format_local
+
+    formatters = {}
+    for column in inspect(model).columns:
+        choices = column.info.get("choices")
+        if choices is not None:
+            formatters[column.key] = lambda value, choices=choices: choices.label(value) if value else ""
+        elif isinstance(column.type, DateTime):
+            formatters[column.key] = lambda value: format_local(value) if isinstance(
+                value, datetime.datetime) else (value or "")
+    return formatters
+
+
 class AppModelView(ExportViewMixin, ModelView):
     """A business ModelView: visible rows only, exportable, with a history panel."""
 
@@ -33,6 +52,8 @@ class AppModelView(ExportViewMixin, ModelView):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.extra_args = {**(self.extra_args or {}), "record_view": self}
+        self.formatters_columns = {**default_formatters(self.datamodel.obj),
+                                   **(self.formatters_columns or {})}
 
 
 class AppModelApi(ExportApiMixin, ModelRestApi):

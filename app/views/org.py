@@ -48,7 +48,7 @@ class StaffProfileView(AppModelView):
     search_columns = ["display_name", "employee_no", "department", "position", "active"]
     base_order = ("employee_no", "asc")
     label_columns = {
-        "employee_no": _l("Employee no."), "display_name": _l("Name"), "user": _l("Login account"),
+        "employee_no": _l("Employee no."), "display_name": _l("Full name"), "user": _l("Login account"),
         "department": _l("Department"), "position": _l("Position"), "supervisor": _l("Supervisor"),
         "phone": _l("Phone"), "area": _l("Responsibility area"), "active": _l("Active"),
         **COMMON_LABELS,
