@@ -29,6 +29,9 @@ def default_formatters(model):
     from ..timeutil import format_local
 
     formatters = {}
+    for relationship in inspect(model).relationships:
+        if not relationship.uselist:
+            formatters[relationship.key] = lambda value: "" if value is None else str(value)
     for column in inspect(model).columns:
         choices = column.info.get("choices")
         if choices is not None:
