@@ -15,7 +15,13 @@ def _log_in(page, username):
 
 def test_login_language_switch_list_and_csv_download(browser_page, make_user, app):
     page = browser_page
+    from app.extensions import db
+    from app.models.org import Department
+
     make_user("FrontDesk", username="wangfang", display_name="王芳")
+    with app.app_context():
+        db.session.add(Department(code="CS", name="客服部"))
+        db.session.commit()
     _log_in(page, "wangfang")
     screenshot(page, "01-home-zh")
     assert "王芳" in page.content()
@@ -39,4 +45,6 @@ def test_login_language_switch_list_and_csv_download(browser_page, make_user, ap
     with open(path, "rb") as csv_file:
         content = csv_file.read()
     assert content.startswith(codecs.BOM_UTF8)
-    assert "Code" in content.decode("utf-8-sig").splitlines()[0]
+    lines = content.decode("utf-8-sig").splitlines()
+    assert "Code" in lines[0]
+    assert any("客服部" in line for line in lines[1:])
