@@ -357,3 +357,15 @@ def test_deadline_notices_reach_the_inbox_of_the_assignee(app, client, login_as,
     page = client.get("/notificationview/list/").get_data(as_text=True)
     assert 'href="/absenceview/show/5"' in page
     assert '<span class="badge badge-unread">1</span>' in client.get("/").get_data(as_text=True)
+
+
+def test_x_02_the_e_mail_receipt_is_an_audited_change(app, people, fake_smtp):
+    from app.models.audit import AuditLog
+
+    app.config["MAIL_SERVER"] = "smtp.example.com"
+    notification_id = _add(app, people["alice"], "审计回执")
+    with app.app_context():
+        assert db.session.get(Notification, notification_id).emailed_at is not None
+        stamps = db.session.query(AuditLog).filter_by(
+            table_name="notification", row_id=str(notification_id), action="update").all()
+        assert any("emailed_at" in entry.changes for entry in stamps)

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 from flask import has_app_context
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -177,24 +177,26 @@ def _forget_mail_of_ended_transaction(session, transaction):
 def deliver_mail(engine, pending):
     """E-mail ``[(notification_id, OutgoingMail)]`` and stamp ``emailed_at``.
 
-    Runs after the commit, outside the session (which can no longer emit
-    SQL then), on a connection of its own. The stamp is a delivery receipt on
-    a non-business table, so a plain UPDATE is enough.
+    Runs after the commit, when the request's session can no longer emit
+    SQL, so the stamp goes through a short session of its own: still the ORM,
+    so the audit trail records it like every other write.
     """
-    table = Notification.__table__
     ids = [notification_id for notification_id, _mail in pending]
-    with engine.begin() as connection:
-        still_unsent = set(connection.execute(
-            select(table.c.id).where(table.c.id.in_(ids), table.c.emailed_at.is_(None))
-        ).scalars())
+    with Session(bind=engine) as session:
+        still_unsent = set(session.scalars(
+            select(Notification.id).where(Notification.id.in_(ids),
+                                          Notification.emailed_at.is_(None))
+        ))
     pending = [(nid, mail) for nid, mail in pending if nid in still_unsent]
     results = send_mails([mail for _nid, mail in pending])
     sent_ids = [nid for (nid, _mail), ok in zip(pending, results) if ok]
     if sent_ids:
-        with engine.begin() as connection:
-            connection.execute(
-                update(table).where(table.c.id.in_(sent_ids)).values(emailed_at=utcnow())
-            )
+        with Session(bind=engine) as session:
+            for notification in session.scalars(
+                select(Notification).where(Notification.id.in_(sent_ids))
+            ):
+                notification.emailed_at = utcnow()
+            session.commit()
     return sent_ids
 
 
