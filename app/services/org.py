@@ -164,3 +164,14 @@ def _start_approval(absence):
 
 def department_by_code(code):
     return db.session.query(Department).filter_by(code=code).one_or_none()
+
+
+def _register_absence_attachments():
+    from flask_babel import lazy_gettext as _l
+
+    from .attachments import register_attachment_kinds
+
+    register_attachment_kinds(Absence, [("certificate", _l("Supporting document"))])
+
+
+_register_absence_attachments()

@@ -60,6 +60,8 @@ class AbsenceView(WorkflowViewMixin, VersionedFormMixin, AppModelView):
 
     datamodel = SQLAInterface(Absence)
     workflow = ABSENCE_WORKFLOW
+    # Supporting documents, e.g. a doctor's certificate for sick leave.
+    show_attachments = True
     list_title = _l("Absences")
     show_title = _l("Absence")
     add_title = _l("Record an absence")
