@@ -91,7 +91,7 @@ def is_workday(day):
 
 def _days_after(day, block=62):
     """``(date, is_workday)`` for each day after ``day``, reading the calendar a block at a time."""
-    for _ in range(0, MAX_SEARCH_DAYS, block):
+    for _block_start in range(0, MAX_SEARCH_DAYS, block):
         last = day + datetime.timedelta(days=block)
         exceptions = dict(
             db.session.query(CalendarDay.day, CalendarDay.is_workday)

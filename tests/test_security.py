@@ -179,3 +179,31 @@ def test_every_setting_can_come_from_the_environment():
     assert overrides["LANGUAGES"] == {"zh": {"name": "中文"}}
     assert overrides["REDIS_URL"] == "redis://cache:6379/1"
     assert "NOT_A_SETTING" not in overrides
+
+
+def test_row_visibility_holds_for_bearer_token_callers(app, client, make_user):
+    """The REST door applies the same visibility rule as the web door (JWT callers included)."""
+    from app.extensions import db
+    from app.models.org import Department
+    from app.security import visibility
+
+    user = make_user("FrontDesk")
+    with app.app_context():
+        db.session.add_all([Department(code="OPEN", name="公开部门"),
+                            Department(code="HIDDEN", name="隐藏部门")])
+        db.session.commit()
+    saved = dict(visibility._RULES)
+    # The rule depends on who asks: an anonymous caller would see nothing at all.
+    visibility.register_visibility(
+        Department,
+        lambda query, who: query.filter(
+            Department.code != "HIDDEN" if getattr(who, "id", None) == user.id else False),
+        lambda record, who: getattr(who, "id", None) == user.id and record.code != "HIDDEN")
+    try:
+        token = api_token(client, user)
+        body = client.get("/api/v1/department/",
+                          headers={"Authorization": f"Bearer {token}"}).get_json()
+        assert [row["code"] for row in body["result"]] == ["OPEN"]
+    finally:
+        visibility._RULES.clear()
+        visibility._RULES.update(saved)

@@ -4,7 +4,7 @@ from flask_appbuilder.security.sqla.models import User
 
 from ..extensions import db
 from ..models.base import utcnow
-from ..models.org import Absence, AbsenceStatus, Department, DutyAssignment, StaffProfile
+from ..models.org import Absence, AbsenceStatus, DutyAssignment, StaffProfile
 from .errors import InvalidInput, PermissionRefused
 from .transaction import transactional
 
@@ -160,10 +160,6 @@ def _start_approval(absence):
             dedupe_key=f"absence:{absence.id}:requested",
         )
     return deadline
-
-
-def department_by_code(code):
-    return db.session.query(Department).filter_by(code=code).one_or_none()
 
 
 def _register_absence_attachments():

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from wtforms import BooleanField
 
 from .. import deadlines
+from ..audit.context import current_actor
 from ..extensions import db
 from ..models.base import utcnow
 from ..models.deadlines import CalendarDay, CalendarSource, Deadline, DeadlineStatus
@@ -39,11 +40,7 @@ READ_ONLY_ROUTES = {"add", "edit", "delete", "download", "action", "action_post"
 # ---------------------------------------------------------------------------
 
 def _current_user_id():
-    # g.user is the logged-in user on both doors: FAB sets it from the session
-    # cookie and from an API bearer token (flask_login's current_user is
-    # anonymous under a token).
-    user = getattr(g, "user", None) or current_user
-    return getattr(user, "id", None)
+    return getattr(current_actor(), "id", None)
 
 
 def _own_rows():
@@ -181,9 +178,7 @@ class NotificationApi(AppModelApi):
 
     resource_name = "notification"
     datamodel = SQLAInterface(Notification)
-    # Own rows only, which is also the visibility rule. VisibleRowsFilter is
-    # left out: it asks flask_login's current_user, anonymous under a token.
-    base_filters = _own_rows()
+    base_filters = visible_rows() + _own_rows()
     exclude_route_methods = {"post", "put", "delete"}
     list_columns = show_columns = ["id", "subject", "body", "link", "created_at", "read_at"]
     order_columns = ["id", "created_at", "read_at"]
