@@ -99,7 +99,9 @@ def register_cli(app):
 
 
 def _module_groups():
+    from . import cli_complaints, cli_customers, cli_projects
     from .audit.cli import audit_group
     from .deadlines import deadlines_group
 
-    return [audit_group, deadlines_group]
+    return [audit_group, deadlines_group, *cli_complaints.COMMANDS, *cli_projects.COMMANDS,
+            *cli_customers.COMMANDS]

@@ -85,7 +85,9 @@ MANAGER_BASE = STAFF_BASE | write("DutyAssignmentView")
 
 
 def _role(name, label_zh, label_en, *bundles, manager=False):
-    permissions = set()
+    from .grants import domain_grants
+
+    permissions = set(domain_grants().get(name, ()))
     for bundle in bundles:
         permissions |= set(bundle)
     return RoleSpec(name, label_zh, label_en, frozenset(permissions), manager)

@@ -34,9 +34,15 @@ def register_views(appbuilder):
 
 
 def _module_registrations():
-    """Registration functions of the shared modules (inbox, audit, attachments)."""
+    """Registration functions of the business modules and the shared ones."""
     from .attachments import register_attachment_views
     from .audit import register_audit_views
+    from .complaints import register_complaints_views
+    from .customers import register_customers_views
     from .notifications import register_notification_views
+    from .projects import register_projects_views
+    from .settings import register_settings_views
 
-    return [register_notification_views, register_audit_views, register_attachment_views]
+    return [register_complaints_views, register_projects_views, register_customers_views,
+            register_notification_views, register_audit_views, register_attachment_views,
+            register_settings_views]

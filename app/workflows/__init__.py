@@ -3,7 +3,8 @@
 
 def all_workflows():
     """``{name: Workflow}`` for the CLI diagram command, docs and tests."""
+    from . import complaints, customers, projects
     from .absences import ABSENCE_WORKFLOW
 
-    workflows = [ABSENCE_WORKFLOW]
+    workflows = [ABSENCE_WORKFLOW, *complaints.WORKFLOWS, *projects.WORKFLOWS, *customers.WORKFLOWS]
     return {workflow.name: workflow for workflow in workflows}

@@ -3,3 +3,7 @@
 
 def create_demo_data(echo=print):
     """Create each module's demo records (idempotent)."""
+    from . import complaints, customers, projects
+
+    for module in (complaints, projects, customers):
+        module.create_demo_data(echo)

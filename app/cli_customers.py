@@ -1,0 +1,3 @@
+"""Customer information and archives (客户信息与档案, CUS-01 to CUS-11): flask commands."""
+
+COMMANDS = []

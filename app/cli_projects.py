@@ -1,0 +1,3 @@
+"""Customer electrical projects (客户工程/业扩报装, ENG-01 to ENG-17): flask commands."""
+
+COMMANDS = []

@@ -1,0 +1,1 @@
+"""Customer information and archives (客户信息与档案, CUS-01 to CUS-11): tables."""

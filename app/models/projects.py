@@ -1,0 +1,1 @@
+"""Customer electrical projects (客户工程/业扩报装, ENG-01 to ENG-17): tables."""

@@ -1,0 +1,3 @@
+"""Complaints and feedback (投诉及意见反馈, CMP-01 to CMP-18): what each role may do, as ``{role name: {(permission, view), ...}}``."""
+
+GRANTS = {}

@@ -1,0 +1,3 @@
+"""Customer electrical projects (客户工程/业扩报装, ENG-01 to ENG-17): what each role may do, as ``{role name: {(permission, view), ...}}``."""
+
+GRANTS = {}
