@@ -81,4 +81,5 @@ def test_override_through_the_form(client, make_user, login_as):
     with client.application.app_context():
         assert get_setting("TEST_LIMIT_DAYS") == 9
     assert refused.status_code == 200
-    assert "Not a valid value for this setting." in refused.get_data(as_text=True)
+    # The refusal is shown in the user's language (Chinese by default).
+    assert "该设置项的值无效" in refused.get_data(as_text=True)

@@ -54,7 +54,9 @@ def setting_spec(key):
 def get_setting(key):
     """The current value of a registered setting."""
     spec = setting_spec(key)
-    row = db.session.query(Setting).filter_by(key=key).one_or_none()
+    # Read without flushing: callers consult settings while building new rows.
+    with db.session.no_autoflush:
+        row = db.session.query(Setting).filter_by(key=key).one_or_none()
     if row is not None:
         return spec.kind(json.loads(row.value))
     if key in current_app.config:

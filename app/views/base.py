@@ -59,12 +59,44 @@ class AppModelView(ExportViewMixin, ModelView):
                                    **(self.formatters_columns or {})}
 
 
+def domain_error_response(api, error):
+    """A DomainError as the API's JSON answer: its status, message and field errors."""
+    extra = {"errors": {k: str(v) for k, v in error.errors.items()}} if getattr(
+        error, "errors", None) else {}
+    return api.response(error.status, message=str(error.message), **extra)
+
+
 class AppModelApi(ExportApiMixin, ModelRestApi):
-    """A business REST resource: visible rows only, exportable."""
+    """A business REST resource: visible rows only, exportable.
+
+    A refusal raised by a create or update hook answers with its own status
+    (403, 409, 422 ...) instead of a 500, and nothing of the refused body is
+    written.
+    """
 
     base_filters = visible_rows()
     allow_browser_login = False
     exclude_route_methods = {"delete"}
+
+    def post_headless(self):
+        from ..extensions import db
+        from ..services.errors import DomainError
+
+        try:
+            return super().post_headless()
+        except DomainError as error:
+            db.session.rollback()
+            return domain_error_response(self, error)
+
+    def put_headless(self, pk):
+        from ..extensions import db
+        from ..services.errors import DomainError
+
+        try:
+            return super().put_headless(pk)
+        except DomainError as error:
+            db.session.rollback()
+            return domain_error_response(self, error)
 
 
 class VersionedFormMixin:

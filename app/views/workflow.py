@@ -14,6 +14,7 @@ from ..audit.context import current_actor
 from ..extensions import db
 from ..services.errors import DomainError, RecordNotVisible
 from ..services.workflow import allowed_steps, take_step
+from .base import domain_error_response
 
 
 def _describe(workflow, record, actor):
@@ -150,6 +151,5 @@ class WorkflowApiMixin:
                 version=body.get("version"), comment=body.get("comment"), payload=payload,
             )
         except DomainError as error:
-            extra = {"errors": {k: str(v) for k, v in error.errors.items()}} if getattr(error, "errors", None) else {}
-            return self.response(error.status, message=str(error.message), **extra)
+            return domain_error_response(self, error)
         return self.response(200, **_describe(self.workflow, record, actor))
