@@ -50,6 +50,9 @@ DEMO_USERS = [
     ("gaofeng", "高", "峰", "CityCompany", "CITY", "市公司审查专责", None, True),
     ("linbo", "林", "波", "Inspector", "INSP", "用电检查员", "lujun", True),
     ("majie", "马", "杰", "SalesManager", "SALES", "招商经理", "huangyan", False),
+    # Two more sales managers: customer ownership conflicts need more than one (CUS-03).
+    ("liqiang", "李", "强", "SalesManager", "SALES", "招商经理", "huangyan", False),
+    ("wangrui", "王", "蕊", "SalesManager", "SALES", "招商经理", "huangyan", False),
     ("huangyan", "黄", "燕", "SalesHead", "SALES", "招商部负责人", "zhangwei", True),
     ("yanghui", "杨", "慧", "ArchiveCustodian", "GSD", "档案管理员", "zhangwei", True),
     ("tangning", "唐", "宁", "Auditor", "AUD", "审计员", "zhangwei", True),
