@@ -406,9 +406,14 @@ def test_cmp_04_originals_are_attached_on_the_page_and_archived_ones_refuse_more
         content_type="multipart/form-data")
     page = client.get(f"/complaintview/show/{complaint_id}").get_data(as_text=True)
     assert "来信.txt" in page and "行政部档案柜3号" in page
+    upload_door = f"/attachmentview/upload/complaint/{complaint_id}"
+    assert upload_door in page
     to_state(app, org, complaint_id, S.ARCHIVED)
     client.get("/logout/")
     login(client, org["admin_desk"])
+    # Archived: the files stay, the upload forms are gone, and the door refuses too.
+    page = client.get(f"/complaintview/show/{complaint_id}").get_data(as_text=True)
+    assert "来信.txt" in page and upload_door not in page
     client.post(f"/attachmentview/upload/complaint/{complaint_id}", data={
         "kind": "other", "file": (io.BytesIO(b"late"), "late.txt"),
         "next": f"/complaintview/show/{complaint_id}"}, content_type="multipart/form-data")

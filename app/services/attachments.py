@@ -120,6 +120,17 @@ def load_owner(owner_table, owner_id):
     return record
 
 
+def may_change_attachments(owner, actor):
+    """Whether ``actor`` may add or replace files of ``owner`` now (for showing the forms)."""
+    from .errors import DomainError
+
+    try:
+        _check_may_change(owner, actor)
+    except DomainError:
+        return False
+    return True
+
+
 def _check_may_change(owner, actor):
     ensure_visible(actor, owner)
     guard = _GUARDS.get(type(owner))

@@ -24,7 +24,7 @@ from ..models.attachments import Attachment
 from ..security.visibility import can_see, ensure_visible
 from ..services.attachments import (
     StoredFileMissing, add_attachment, attachment_history, attachment_kinds, format_megabytes,
-    load_owner, open_for_download, record_paper_original, replace_attachment,
+    load_owner, may_change_attachments, open_for_download, record_paper_original, replace_attachment,
 )
 from ..services.errors import DomainError, RecordNotVisible
 
@@ -188,7 +188,9 @@ def attachment_panel(view, pk):
         "kinds": kinds,
         "kind_label": lambda kind: labels.get(kind, kind),
         "human_size": human_size,
-        "can_upload": security.has_access("can_upload", "AttachmentView"),
+        # The service refuses anyway; hiding the forms saves a refused upload.
+        "can_upload": security.has_access("can_upload", "AttachmentView")
+        and may_change_attachments(owner, current_user),
         "can_download": security.has_access("can_download", "AttachmentView"),
     }
 
