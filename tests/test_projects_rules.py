@@ -390,6 +390,10 @@ def test_eng_04_plan_change_needs_the_approving_department(ctx, people):
     application = reload(application)
     assert application.plan.approved_capacity_kva == 1250
     assert application.review_route == ReviewRoute.CITY  # 1000 kVA or more now
+    # The open review deadline moves to the city company with the review (ENG-17).
+    review_deadline = db.session.query(Deadline).filter_by(
+        record_id=application.id, kind="eng_design_review", status=DeadlineStatus.OPEN).one()
+    assert review_deadline.assignee_role == "CityCompany"
     # A change that would break ENG-02 is refused at once.
     with pytest.raises(InvalidInput):
         with acting_as(people.marketing2.get()):

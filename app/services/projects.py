@@ -205,8 +205,10 @@ def responsible_unit(application):
 def refresh(application):
     """Recompute the stored derived columns lists filter by."""
     route = review_route(application)
-    if application.review is not None and application.review.status != ReviewStatus.PASSED:
+    if application.review is not None and application.review.status != ReviewStatus.PASSED \
+            and application.review.route != route:
         application.review.route = route
+        _reroute_review_deadline(application, route)
     application.review_route = (application.review.route if application.review is not None
                                 and application.review.status == ReviewStatus.PASSED else route)
     application.capacity_band = capacity_band(application)
@@ -520,6 +522,16 @@ def guard_plan_sent(ctx):
     if plan is None or plan.status != PlanStatus.SENT:
         return _l("The supply-plan reply has not been sent yet.")
     return None
+
+
+def _reroute_review_deadline(application, route):
+    """ENG-05/17: an open review deadline follows the review to its new unit."""
+    from ..models.deadlines import Deadline, DeadlineStatus
+
+    for deadline in db.session.query(Deadline).filter_by(
+            record_table=PowerApplication.__tablename__, record_id=application.id,
+            kind="eng_design_review", status=DeadlineStatus.OPEN):
+        deadline.assignee_role = ReviewRoute.ROLES[route]
 
 
 def effect_plan_answered(ctx):
