@@ -511,25 +511,25 @@ def report_major(complaint):
 
 @transactional
 def register_complaint(actor, data, master=None):
-    """Register a complaint or feedback from form or JSON data; one transaction.
+    """Register a complaint or feedback from JSON or form data; one transaction.
 
     ``master`` (a number or id) links it at once as a duplicate (CMP-17).
     """
-    complaint = apply_fields(Complaint(), data, REGISTRATION_FIELDS)
+    return _register(apply_fields(Complaint(), data, REGISTRATION_FIELDS), actor, master)
+
+
+@transactional
+def register_filled_complaint(complaint, actor, master=None):
+    """Register a complaint the web form has already filled in; one transaction."""
+    return _register(complaint, actor, master)
+
+
+def _register(complaint, actor, master):
     prepare_registration(complaint, actor)
     db.session.add(complaint)
     db.session.flush()
     complete_registration(complaint, actor, master=master)
     return complaint
-
-
-@transactional
-def finish_form_registration(complaint_id, actor, master=None):
-    """For a complaint saved through the web form: the steps after the insert."""
-    complaint = db.session.get(Complaint, complaint_id)
-    if complaint is None:
-        raise RecordNotVisible()
-    return complete_registration(complaint, actor, master=master)
 
 
 def possible_duplicates(actor, phone=None, subject=None, exclude_id=None, at=None):

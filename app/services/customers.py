@@ -945,6 +945,16 @@ def retention_ends(archive):
         return closed.replace(year=closed.year + years, day=28) + datetime.timedelta(days=1)
 
 
+def retention_cutoff(today=None):
+    """Archives closed on or before this day have served their retention period (CUS-10)."""
+    today = today or local_today()
+    years = int(get_setting("CUS_RETENTION_YEARS"))
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
 def retention_refusal(archive, today=None):
     """None when the retention period is over; else why destruction is refused (CUS-10)."""
     today = today or local_today()

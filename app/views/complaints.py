@@ -201,22 +201,14 @@ class ComplaintView(WorkflowViewMixin, VersionedFormMixin, AppModelView):
         actor = current_actor()
         master = (request.form.get("duplicate_of") or "").strip() or None
         try:
-            service.prepare_registration(item, actor)
-            db.session.add(item)
-            db.session.flush()
-            service.complete_registration(item, actor, master=master)
-            db.session.commit()
+            service.register_filled_complaint(item, actor, master=master)
         except DomainError as error:
-            db.session.rollback()
             _flash(error)
             for key, text in (getattr(error, "errors", None) or {}).items():
                 field = getattr(form, key.removesuffix("_id"), None) or getattr(form, key, None)
                 if field is not None:
                     field.errors = list(field.errors or []) + [str(text)]
             return self._get_add_widget(form=form)
-        except Exception:
-            db.session.rollback()
-            raise
         g.new_complaint_id = item.id
         flash(_("Registered as %(number)s.", number=item.number), "success")
         duplicates = service.possible_duplicates(actor, item.complainant_phone, item.subject,

@@ -207,17 +207,8 @@ class DueForDestruction(BaseFilter):
     arg_name = "due_destruction"
 
     def apply(self, query, value):
-        from ..deadlines import local_today
-        from ..services.settings import get_setting
-
-        today = local_today()
-        years = int(get_setting("CUS_RETENTION_YEARS"))
-        try:
-            cutoff = today.replace(year=today.year - years)
-        except ValueError:
-            cutoff = today.replace(year=today.year - years, day=28)
         return query.filter(ArchiveFile.status == ArchiveStatus.CLOSED,
-                            ArchiveFile.closed_on <= cutoff)
+                            ArchiveFile.closed_on <= service.retention_cutoff())
 
 
 class InLendingRegister(BaseFilter):
