@@ -99,9 +99,9 @@ def register_cli(app):
 
 
 def _module_groups():
-    from . import cli_complaints, cli_customers, cli_projects
+    from . import cli_complaints, cli_customers, cli_projects, cli_reports, cli_visits
     from .audit.cli import audit_group
     from .deadlines import deadlines_group
 
     return [audit_group, deadlines_group, *cli_complaints.COMMANDS, *cli_projects.COMMANDS,
-            *cli_customers.COMMANDS]
+            *cli_customers.COMMANDS, *cli_visits.COMMANDS, *cli_reports.COMMANDS]

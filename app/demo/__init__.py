@@ -3,7 +3,7 @@
 
 def create_demo_data(echo=print):
     """Create each module's demo records (idempotent)."""
-    from . import complaints, customers, projects
+    from . import complaints, customers, projects, visits
 
-    for module in (complaints, projects, customers):
+    for module in (complaints, visits, projects, customers):
         module.create_demo_data(echo)

@@ -39,10 +39,14 @@ def _module_registrations():
     from .audit import register_audit_views
     from .complaints import register_complaints_views
     from .customers import register_customers_views
+    from .dashboards import register_dashboard_views
+    from .forms import register_form_views
     from .notifications import register_notification_views
     from .projects import register_projects_views
     from .settings import register_settings_views
+    from .visits import register_visits_views
 
-    return [register_complaints_views, register_projects_views, register_customers_views,
-            register_notification_views, register_audit_views, register_attachment_views,
-            register_settings_views]
+    return [register_complaints_views, register_visits_views, register_projects_views,
+            register_customers_views, register_notification_views, register_audit_views,
+            register_attachment_views, register_settings_views, register_dashboard_views,
+            register_form_views]

@@ -3,10 +3,10 @@
 
 def domain_grants():
     """``{role name: set of (permission, view)}`` over every business module."""
-    from . import complaints, customers, projects
+    from . import complaints, customers, projects, reports, visits
 
     merged = {}
-    for module in (complaints, projects, customers):
+    for module in (complaints, visits, projects, customers, reports):
         for role_name, pairs in module.GRANTS.items():
             merged.setdefault(role_name, set()).update(pairs)
     return merged

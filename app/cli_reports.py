@@ -1,0 +1,3 @@
+"""Monthly reports: flask commands."""
+
+COMMANDS = []

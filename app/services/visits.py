@@ -1,0 +1,1 @@
+"""Return visits (回访, VIS-01 to VIS-13): every state change."""
