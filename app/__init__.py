@@ -19,7 +19,10 @@ MIGRATIONS_DIR = os.path.join(BASE_DIR, "migrations")
 def create_app(overrides=None):
     """Build an app with its own AppBuilder; ``overrides`` win over config and env."""
     instance_path = (overrides or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH")
-    app = Flask(__name__, instance_path=instance_path or None)
+    # The app's own static files (vendored chart code) under /static; FAB's
+    # blueprint keeps /static/appbuilder, which is the more specific route.
+    app = Flask(__name__, instance_path=instance_path or None, static_folder="static",
+                static_url_path="/static")
     app.config.from_object(Config)
     app.config.update(environment_overrides())
     app.config.update(overrides or {})
@@ -50,6 +53,7 @@ def create_app(overrides=None):
             _ensure_fab_roles(app.config)
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+        from .services import visits  # noqa: F401  (resolved complaints propose their visit)
         for baseview in appbuilder.baseviews:
             # The REST API authenticates with a bearer token, not the cookie.
             if isinstance(baseview, BaseApi) and baseview.blueprint is not None:

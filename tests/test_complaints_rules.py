@@ -641,18 +641,29 @@ def test_cmp_18_monthly_summary_by_channel_severity_department_outcome_time(app,
 
 def test_resolved_service_for_return_visits(app, org):
     calls = []
+    listeners = list(service._RESOLVED_LISTENERS)
     service.on_resolved(lambda complaint, actor: calls.append(complaint.id))
     try:
         complaint_id = register(app, org, anonymous=True, complainant_name="", reply_letter_only=True)
         to_state(app, org, complaint_id, S.REPLIED)
         with as_user(app, org["officer"]) as user:
+            # VIS-11: no visit follows, so the reply letter is attached before closing.
+            import io
+
+            from werkzeug.datastructures import FileStorage
+
+            from app.services.attachments import add_attachment
+
+            add_attachment(db.session.get(Complaint, complaint_id),
+                           FileStorage(io.BytesIO(b"%PDF-1.4 reply"), "reply.pdf"), "reply_letter",
+                           user)
             version = db.session.get(Complaint, complaint_id).version
             complaint = service.mark_resolved(complaint_id, user, version, comment="办结")
             assert service.is_resolved(complaint)
             assert complaint.anonymous and complaint.reply_letter_only
         assert calls == [complaint_id]
     finally:
-        service._RESOLVED_LISTENERS.clear()
+        service._RESOLVED_LISTENERS[:] = listeners
 
 
 def test_x_01_two_officers_at_once_exactly_one_wins(app, org):

@@ -239,10 +239,25 @@ def _walk(complaint, target, users, rng):
                               rng.choice(["satisfied", "satisfied", "basically_satisfied"]),
                               comment="对处理结果表示认可。")
         service.record_survey(complaint.id, users["zhouqiang"], "respondent", "satisfied")
+    if complaint.anonymous or complaint.reply_letter_only:
+        _attach_reply_letter(complaint, officer)  # VIS-11: no visit, so the letter is filed
     _do(officer, complaint, "close", comment="处理完毕")
     if target == S.CLOSED:
         return
     _do(users["zhaomin"], complaint, "archive", location="行政部年度案宗柜")
+
+
+def _attach_reply_letter(complaint, officer):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from ..services.attachments import add_attachment
+
+    letter = (b"%PDF-1.4\n% reply letter " + complaint.number.encode("ascii") + b"\n%%EOF\n")
+    with acting_as(officer):
+        add_attachment(complaint, FileStorage(io.BytesIO(letter), f"复函-{complaint.number}.pdf"),
+                       "reply_letter", officer)
 
 
 def _spread(complaint, received_at):

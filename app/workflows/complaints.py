@@ -75,7 +75,19 @@ def _has_reply(ctx):
     return None
 
 
+def _reply_letter_if_exempt(ctx):
+    # VIS-11: an anonymous or letter-only complaint gets no visit, so its reply letter must
+    # be attached before the case is closed.
+    from ..services.complaints import has_reply_letter
+
+    if (ctx.record.anonymous or ctx.record.reply_letter_only) and not has_reply_letter(ctx.record):
+        return _l("This complaint is anonymous or a superior body asked only for a reply letter: "
+                  "attach the reply letter before closing the case.")
+    return None
+
+
 not_conflicted = Guard("not_conflicted", _not_conflicted)
+reply_letter_if_exempt = Guard("reply_letter_if_exempt", _reply_letter_if_exempt)
 meeting_if_major = Guard("meeting_if_major", _meeting_if_major)
 dissatisfied_survey = Guard("dissatisfied_survey", _dissatisfied_survey)
 has_reply = Guard("has_reply", _has_reply)
@@ -126,7 +138,7 @@ COMPLAINT_WORKFLOW = Workflow(
                    (OFFICER,) + DESKS, guards=(not_conflicted,),
                    effect=_effect("effect_reply"), style="success"),
         Transition("close", _l("Close the case"), (S.REPLIED,), S.CLOSED, (OFFICER,),
-                   guards=(not_conflicted, has_reply), effect=_effect("effect_close"),
+                   guards=(not_conflicted, has_reply, reply_letter_if_exempt), effect=_effect("effect_close"),
                    style="success"),
         Transition("archive", _l("Archive into the yearly case file"), (S.CLOSED,), S.ARCHIVED,
                    ("AdminDesk",), guards=(not_conflicted,), effect=_effect("effect_archive"),
