@@ -4,9 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app run
 
-.PHONY: run test install install-test browser db clean translations
+.PHONY: run test install install-test browser fonts db clean translations
 
-run: install db
+run: install fonts db
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # Upgrades an existing database in place; creates it on first run.
@@ -36,6 +36,26 @@ install-test: $(VENV)/.installed-test
 # Headless Chromium for the browser tests, from Debian's packages when missing.
 browser:
 	@bash scripts/ensure-browser.sh
+
+# A font with Chinese glyphs for the PDF forms, from Debian's packages when missing.
+fonts:
+	@bash scripts/ensure-fonts.sh
+
+# Performance benchmark (bench/README.md): the app next to a plain FAB list on
+# SQLite and PostgreSQL (127.0.0.1:5432, user postgres, or BENCH_POSTGRES_URL).
+.PHONY: bench bench-full install-bench
+
+bench: install-bench
+	$(BIN)/python bench/run.py --rows 100000 --audit-entries 200000
+
+bench-full: install-bench
+	$(BIN)/python bench/run.py --rows 1000000 --audit-entries 1000000 --samples 20 --warmup 3 --per-client 8 --decisions 30 --write-rows 500
+
+$(VENV)/.installed-bench: bench/requirements.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	touch $@
+
+install-bench: $(VENV)/.installed-bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -310,23 +310,9 @@ class ComplaintView(WorkflowViewMixin, VersionedFormMixin, AppModelView):
     @permission_name("show")
     def print_form(self, pk):
         """The registration form (投诉处理登记表) laid out like the paper form."""
-        try:
-            complaint = service.get_complaint(pk, current_actor())
-        except RecordNotVisible:
-            abort(404)
-        from ..audit.events import record_event
+        from .forms import form_page
 
-        record_event("print", "complaint", complaint.id, {"form": "registration"})
-        db.session.commit()
-        return self.render_template(
-            "complaints/print.html", complaint=complaint, parts=service.children(complaint),
-            history=COMPLAINT_WORKFLOW.history(complaint), labels=LABELS,
-            S=ComplaintStatus, choices={
-                "kind": ComplaintKind, "channel": ComplaintChannel, "severity": ComplaintSeverity,
-                "outcome": ComplaintOutcome, "reply": ReplyMode, "meeting": MeetingKind,
-                "satisfaction": Satisfaction, "party": SurveyParty, "contact": ContactMode,
-            }, printed_at=utcnow())
-
+        return form_page("complaint", pk)
 
     @expose("/letter/<int:pk>")
     @has_access

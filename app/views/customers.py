@@ -7,7 +7,7 @@ REST ``get`` and every export (CUS-06).
 """
 import datetime
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -25,7 +25,7 @@ from ..models.customers import (
     GrantScope, Intention, LoanStatus, OwnershipConflict, ReceptionVisit, RegistrationEntry,
     RegistrationStatus,
 )
-from ..security.visibility import VisibleRowsFilter, can_see
+from ..security.visibility import VisibleRowsFilter
 from ..services import customers as service
 from ..services.errors import DomainError
 from ..workflows.customers import (
@@ -159,14 +159,6 @@ class ReadLoggedApiMixin:
 
             record_event("read", self.datamodel.obj.__tablename__, None,
                          {"door": "api_list", "ids": [str(value) for value in ids][:200]})
-
-
-def _print_guard(view, model, pk):
-    record = db.session.get(model, pk)
-    if record is None or not can_see(current_actor(), record):
-        abort(404)
-    service.record_read(record, "print")
-    return record
 
 
 # ---------------------------------------------------------------------------
@@ -311,9 +303,9 @@ class DailyRegistrationView(ReadLoggedMixin, WorkflowViewMixin, VersionedFormMix
     @has_access
     @permission_name("show")
     def print_form(self, pk):
-        record = _print_guard(self, DailyRegistration, pk)
-        return self.render_template("customers/print_registration.html", form=record,
-                                    title=_("Customer registration form"))
+        from .forms import form_page
+
+        return form_page("registration", pk)
 
 
 class CustomerView(ReadLoggedMixin, AppModelView):
@@ -462,12 +454,9 @@ class ArchiveFileView(ReadLoggedMixin, WorkflowViewMixin, VersionedFormMixin, Ap
     @has_access
     @permission_name("show")
     def print_archive(self, pk):
-        from ..services.attachments import current_attachments
+        from .forms import form_page
 
-        record = _print_guard(self, ArchiveFile, pk)
-        return self.render_template("customers/print_archive.html", archive=record,
-                                    attachments=current_attachments(record),
-                                    title=_("Customer archive"))
+        return form_page("archive", pk)
 
 
 class DueForDestructionView(ArchiveFileView):
@@ -557,11 +546,9 @@ class ArchiveLoanView(WorkflowViewMixin, AppModelView):
     @permission_name("list")
     def lending_register(self):
         """借阅登记簿: the printed lending register."""
-        query = db.session.query(ArchiveLoan).filter(ArchiveLoan.register_no.isnot(None))
-        query = self.datamodel.apply_filters(query, self._base_filters)
-        loans = query.order_by(ArchiveLoan.issued_at).all()
-        return self.render_template("customers/print_lending_register.html", loans=loans,
-                                    title=_("Lending register"))
+        from .forms import form_page
+
+        return form_page("lending_register")
 
 
 class LendingRegisterView(ArchiveLoanView):
@@ -609,12 +596,9 @@ class ArchiveDestructionView(WorkflowViewMixin, AppModelView):
     @has_access
     @permission_name("show")
     def print_record(self, pk):
-        record = db.session.get(ArchiveDestruction, pk)
-        if record is None or not can_see(current_actor(), record):
-            abort(404)
-        return self.render_template("customers/print_destruction.html", item=record,
-                                    history=DESTRUCTION_WORKFLOW.history(record),
-                                    title=_("Destruction record"))
+        from .forms import form_page
+
+        return form_page("destruction", pk)
 
 
 # ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@ or an HTTP status (API).
 """
 import datetime
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.models.filters import BaseFilter
@@ -335,10 +335,9 @@ class SupplyPlanView(WorkflowViewMixin, RefusalRollbackMixin, VersionedFormMixin
     @permission_name("show")
     def print_notice(self, pk):
         """The supply-plan notice (供电方案通知书) laid out for printing."""
-        plan = _visible_or_404(SupplyPlan, pk)
-        return self.render_template("projects/print_plan.html", plan=plan,
-                                    application=plan.application, svc=svc,
-                                    kind_label=ApplicationKind.label(plan.application.kind))
+        from .forms import form_page
+
+        return form_page("supply_plan", pk)
 
 
 class PlanChangeView(WorkflowViewMixin, AppModelView):
@@ -413,11 +412,9 @@ class DesignReviewView(WorkflowViewMixin, AppModelView):
     @permission_name("show")
     def print_opinion(self, pk):
         """The design review opinion (设计审查意见书)."""
-        review = _visible_or_404(DesignReview, pk)
-        return self.render_template("projects/print_review.html", review=review,
-                                    application=review.application,
-                                    missing=svc.missing_documents(review),
-                                    route_label=svc.ReviewRoute.label(review.route))
+        from .forms import form_page
+
+        return form_page("design_review", pk)
 
 
 # ---------------------------------------------------------------------------
@@ -619,19 +616,9 @@ class MidInspectionView(WorkflowViewMixin, RefusalRollbackMixin, VersionedFormMi
     @permission_name("show")
     def print_opinion(self, pk):
         """The inspection opinion (中间检查意见书) in triplicate: customer, contractor, file."""
-        inspection = _visible_or_404(MidInspection, pk)
-        copies = [_("Copy for the customer"), _("Copy for the contractor"), _("File copy")]
-        return self.render_template("projects/print_inspection.html", inspection=inspection,
-                                    application=inspection.application, copies=copies,
-                                    areas=CHECK_AREAS, results=CheckResult,
-                                    status_label=INSPECTION_WORKFLOW.state_label(inspection.status))
+        from .forms import form_page
 
-
-def _visible_or_404(model, pk):
-    record = db.session.get(model, pk)
-    if record is None or not can_see(current_actor(), record):
-        abort(404)
-    return record
+        return form_page("mid_inspection", pk)
 
 
 # ---------------------------------------------------------------------------
