@@ -596,6 +596,12 @@ def scan_command():
     for line in lines:
         click.echo(line)
     click.echo(f"{len(lines)} deadline notice(s) sent.")
+    # From the month's first working day on: last month's reports to leadership (once).
+    from .services.reports import deliver_if_due
+
+    reports = deliver_if_due()
+    if reports:
+        click.echo(f"{len(reports)} monthly report notification(s) sent.")
 
 
 @deadlines_group.command("seed-calendar")

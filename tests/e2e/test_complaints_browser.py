@@ -11,7 +11,7 @@ def _log_in(page, username):
     page.goto(page.base_url + "/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit], button[type=submit]")
+    page.click("form:not([role=search]) button[type=submit], form:not([role=search]) input[type=submit]")
     page.wait_for_load_state("networkidle")
 
 
@@ -54,7 +54,7 @@ def test_phone_complaint_from_registration_to_archive(browser_page, make_user, a
     page.eval_on_selector("select[name=respondent_user]", "(el, v) => { el.value = v; }",
                           str(respondent.id))
     screenshot(page, "complaints-01-register-form")
-    page.click("button[type=submit]")
+    page.click("form:not([role=search]) button[type=submit], form:not([role=search]) input[type=submit]")
     page.wait_for_load_state("networkidle")
     with app.app_context():
         complaint = db.session.query(Complaint).one()

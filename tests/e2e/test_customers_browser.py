@@ -15,7 +15,7 @@ def _log_in(page, username):
     page.goto(page.base_url + "/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit], button[type=submit]")
+    page.click("form:not([role=search]) button[type=submit], form:not([role=search]) input[type=submit]")
     page.wait_for_load_state("networkidle")
 
 
@@ -44,7 +44,7 @@ def test_loan_from_application_to_return(browser_page, app, people):
     page.evaluate("([id, value]) => { document.getElementById(id).value = value; }",
                   ["expected_return", (today() + datetime.timedelta(days=5)).isoformat()])
     screenshot(page, "customers-01-loan-application")
-    page.click("button[type=submit], input[type=submit]")
+    page.click("form:not([role=search]) button[type=submit], form:not([role=search]) input[type=submit]")
     page.wait_for_load_state("networkidle")
     screenshot(page, "customers-01b-after-apply")
     from app.models.customers import ArchiveLoan
@@ -117,7 +117,7 @@ def test_destruction_review_approval_and_record(browser_page, app, people):
     page.goto(page.base_url + "/archivedestructionview/add")
     _choose(page, "archive", archive_id)
     page.fill("textarea#reason, input#reason", "保管期满10年，申请销毁")
-    page.click("button[type=submit], input[type=submit]")
+    page.click("form:not([role=search]) button[type=submit], form:not([role=search]) input[type=submit]")
     page.wait_for_load_state("networkidle")
     from app.models.customers import ArchiveDestruction
 
@@ -153,7 +153,7 @@ def test_registration_form_filled_submitted_and_printed(browser_page, app, peopl
     page.evaluate("([id, value]) => { document.getElementById(id).value = value; }",
                   ["form_date", today().isoformat()])
     page.fill("textarea#note, input#note", "当日来电来访登记")
-    page.click("button[type=submit], input[type=submit]")
+    page.click("form:not([role=search]) button[type=submit], form:not([role=search]) input[type=submit]")
     page.wait_for_load_state("networkidle")
     from app.models.customers import DailyRegistration
 
@@ -170,7 +170,7 @@ def test_registration_form_filled_submitted_and_printed(browser_page, app, peopl
     page.fill("input#intermediary", "我爱我家曲江店 陈女士")
     page.fill("textarea#requirement, input#requirement", "改善型住房，看140平米四室")
     screenshot(page, "customers-20-registration-line")
-    page.click("button[type=submit], input[type=submit]")
+    page.click("form:not([role=search]) button[type=submit], form:not([role=search]) input[type=submit]")
     page.wait_for_load_state("networkidle")
     page.goto(page.base_url + f"/dailyregistrationview/show/{form_id}")
     page.locator("form.workflow-action button[value=submit]").click()

@@ -9,7 +9,7 @@ def _log_in(page, username):
     page.goto(page.base_url + "/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit], button[type=submit]")
+    page.click("form:not([role=search]) button[type=submit], form:not([role=search]) input[type=submit]")
     page.wait_for_load_state("networkidle")
 
 

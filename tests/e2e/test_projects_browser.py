@@ -11,7 +11,7 @@ def _log_in(page, username):
     page.goto(page.base_url + "/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit], button[type=submit]")
+    page.click("form:not([role=search]) button[type=submit], form:not([role=search]) input[type=submit]")
     page.wait_for_load_state("networkidle")
 
 
@@ -56,7 +56,7 @@ def test_residential_customer_from_application_to_power_on(browser_page, make_us
     page.select_option("select[name=load_nature]", "residential")
     page.check("input[name=residential_lighting]")
     screenshot(page, "projects-01-application-form")
-    page.click("button[type=submit], input[type=submit]")
+    page.click("form:not([role=search]) button[type=submit], form:not([role=search]) input[type=submit]")
     page.wait_for_load_state("networkidle")
     page.goto(page.base_url + "/powerapplicationview/list/")
     screenshot(page, "projects-02-project-list")
@@ -114,7 +114,7 @@ def test_residential_customer_from_application_to_power_on(browser_page, make_us
     _date(page, "expected_completion", (today + datetime.timedelta(days=7)).isoformat())
     page.fill("textarea[name=schedule]", "第1-2天布线；第3-5天安装计量箱；第6-7天调试")
     screenshot(page, "projects-06-start-report")
-    page.click("button[type=submit], input[type=submit]")
+    page.click("form:not([role=search]) button[type=submit], form:not([role=search]) input[type=submit]")
     page.wait_for_load_state("networkidle")
     assert not page.locator(".alert-danger").count(), page.locator(".alert-danger").all_inner_texts()
     with app.app_context():
