@@ -26,6 +26,7 @@ class Config:
     FAB_INDEX_VIEW = "app.views.home.HomeView"
     # Swagger UI loads its code from the internet; the OpenAPI document stays available.
     FAB_API_SWAGGER_UI = False
+    # Largest page_size the REST API accepts (keep equal to PAGE_SIZE_MAX below).
     FAB_API_MAX_PAGE_SIZE = 100
     # The schema belongs to the migrations (flask db upgrade), not to FAB's startup.
     FAB_CREATE_DB = False
@@ -109,7 +110,14 @@ class Config:
     # Deadlines and lists
     # ------------------------------------------------------------------
     DEADLINE_REMIND_BEFORE_HOURS = 24
-    EXPORT_BATCH_SIZE = 1000
+    # Rows read per round trip while exporting (server-side cursor / keyset batches).
+    EXPORT_BATCH_SIZE = 5000
+    # List pages count at most this many records and show "10,000+" above it
+    # (the exact count is one click away); 0 counts exactly every time.
+    LIST_COUNT_CAP = 10000
+    # Largest page size a list accepts (psize_<View>=...); the REST API's
+    # FAB_API_MAX_PAGE_SIZE above should match it.
+    PAGE_SIZE_MAX = 100
 
 
 def _parse(raw, default):

@@ -280,15 +280,30 @@ def test_cmp_16_escalation_form(app, client, org):
         "escalated_to_id": str(org["supervisor"].id)})
     with app.app_context():
         assert db.session.get(Complaint, complaint_id).promised_reply_date.isoformat() == promised
-    # The list filters overdue complaints by their promised reply date.
+    # The list filters overdue complaints: open, promised reply date passed.
+    from app.views.complaints import OverdueFilter
+    from tests.test_list_filters import form_filters
+
+    not_due, closed = register(app, org), register(app, org)
+    to_state(app, org, closed, S.CLOSED)
+    past, future = datetime.date(2020, 1, 1), utcnow().date() + datetime.timedelta(days=30)
     with app.app_context():
-        complaint = db.session.get(Complaint, complaint_id)
-        complaint.promised_reply_date = datetime.date(2020, 1, 1)
+        for pk, promised in ((complaint_id, past), (not_due, future), (closed, past)):
+            db.session.get(Complaint, pk).promised_reply_date = promised
         db.session.commit()
-    overdue = client.get("/complaintview/list/?_flt_3_promised_reply_date=1")
+    numbers = {pk: _number(app, pk) for pk in (complaint_id, not_due, closed)}
+    login(client, org["officer"])
+    page = client.get("/complaintview/list/").get_data(as_text=True)
+    assert all(number in page for number in numbers.values())
+    # The index the browser sends is the filter's place in the search form.
+    with app.test_request_context():
+        label = str(OverdueFilter.name)
+    index = form_filters(page)["promised_reply_date"].index(label)
+    overdue = client.get(f"/complaintview/list/?_flt_{index}_promised_reply_date=y")
     assert overdue.status_code == 200
     text = overdue.get_data(as_text=True)
-    assert _number(app, complaint_id) in text
+    assert numbers[complaint_id] in text
+    assert numbers[not_due] not in text and numbers[closed] not in text
 
 
 def test_cmp_17_link_duplicate_on_the_page_and_over_rest(app, client, org):

@@ -27,6 +27,8 @@ class Attachment(RecordMixin, Model):
         UniqueConstraint("series_id", "version", name="uq_attachment_series_version"),
         Index("ix_attachment_owner", "owner_table", "owner_id", "is_current"),
         Index("ix_attachment_sha256", "sha256"),
+        Index("ix_attachment_replaces_id", "replaces_id"),
+        Index("ix_attachment_replaced_by_id", "replaced_by_id"),
     )
 
     id = Column(Integer, primary_key=True)

@@ -200,6 +200,12 @@ class Complaint(RecordMixin, VersionedMixin, Model):
     __table_args__ = (
         UniqueConstraint("year", "sequence", name="uq_complaint_year_sequence"),
         Index("ix_complaint_status_received", "status", "received_at"),
+        # List filters and sort columns (a filter by severity keeps the default order).
+        Index("ix_complaint_severity_received", "severity", "received_at"),
+        Index("ix_complaint_subject", "subject"),
+        Index("ix_complaint_complainant_name", "complainant_name"),
+        Index("ix_complaint_escalated_to_id", "escalated_to_id"),
+        Index("ix_complaint_case_file_id", "case_file_id"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -282,7 +288,7 @@ class ComplaintContact(RecordMixin, Model):
     contacted_at = Column(DateTime, nullable=False, default=utcnow)
     mode = Column(String(16), nullable=False, default=ContactMode.PHONE,
                   info={"choices": ContactMode})
-    staff_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    staff_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
     summary = Column(Text, nullable=False)
     # A commitment (承诺) may be recorded only after the decision (CMP-09).
     is_commitment = Column(Boolean, nullable=False, default=False)

@@ -197,6 +197,12 @@ class Customer(RecordMixin, VersionedMixin, Model):
         Index("ix_cus_customer_phone_key", "phone_key"),
         Index("ix_cus_customer_id_key", "id_key"),
         Index("ix_cus_customer_company_key", "company_key"),
+        # The list's default order, its filters and sort columns.
+        Index("ix_cus_customer_owned_since", "owned_since"),
+        Index("ix_cus_customer_name", "name"),
+        Index("ix_cus_customer_phone", "phone"),
+        Index("ix_cus_customer_company_name", "company_name"),
+        Index("ix_cus_customer_kind", "kind"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -260,6 +266,13 @@ class RegistrationEntry(RecordMixin, VersionedMixin, Model):
     """
 
     __tablename__ = "cus_registration_entry"
+    __table_args__ = (
+        # The list's default order, its filters and sort columns.
+        Index("ix_cus_registration_entry_registered_at", "registered_at"),
+        Index("ix_cus_registration_entry_customer_name", "customer_name"),
+        Index("ix_cus_registration_entry_phone", "phone"),
+        Index("ix_cus_registration_entry_channel", "channel"),
+    )
 
     id = Column(Integer, primary_key=True)
     registration_id = Column(Integer, ForeignKey("cus_daily_registration.id"), nullable=False,
@@ -295,7 +308,8 @@ class OwnershipConflict(RecordMixin, Model):
 
     id = Column(Integer, primary_key=True)
     customer_id = Column(Integer, ForeignKey("cus_customer.id"), nullable=False, index=True)
-    entry_id = Column(Integer, ForeignKey("cus_registration_entry.id"), nullable=False)
+    entry_id = Column(Integer, ForeignKey("cus_registration_entry.id"), nullable=False,
+                      index=True)
     matched_on = Column(String(16), nullable=False, info={"choices": MatchKind})
     owner_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
     claimant_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
@@ -325,7 +339,7 @@ class ReceptionVisit(RecordMixin, Model):
     phone = Column(String(40), nullable=True)
     is_referral = Column(Boolean, nullable=False, default=False)
     referrer = Column(String(100), nullable=True)
-    named_manager_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
+    named_manager_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True, index=True)
     routed_to_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True, index=True)
     reason = Column(String(20), nullable=False, info={"choices": RouteReason})
     note = Column(Text, nullable=True)
@@ -389,7 +403,7 @@ class ArchiveTrackingEntry(RecordMixin, VersionedMixin, Model):
 
     id = Column(Integer, primary_key=True)
     archive_id = Column(Integer, ForeignKey("cus_archive_file.id"), nullable=False, index=True)
-    tracked_on = Column(Date, nullable=False)
+    tracked_on = Column(Date, nullable=False, index=True)
     manner = Column(String(50), nullable=True)  # phone, visit, site tour, ...
     content = Column(Text, nullable=True)
     next_step = Column(Text, nullable=True)
@@ -451,6 +465,8 @@ archive_loan_file = Table(
     "cus_archive_loan_file", Model.metadata,
     Column("loan_id", Integer, ForeignKey("cus_archive_loan.id"), primary_key=True),
     Column("archive_id", Integer, ForeignKey("cus_archive_file.id"), primary_key=True),
+    # Which loans took a file: the primary key only serves lookups by loan.
+    Index("ix_cus_archive_loan_file_archive_id", "archive_id"),
 )
 
 

@@ -80,6 +80,9 @@ class Deadline(Model):
         Index("ix_deadline_record", "record_table", "record_id", "state", "status"),
         # scan and overdue lists: open deadlines by due time.
         Index("ix_deadline_status_due", "status", "due_at"),
+        # The deadline list's default order and its kind filter.
+        Index("ix_deadline_due_at", "due_at"),
+        Index("ix_deadline_kind", "kind"),
     )
 
     id = Column(BigId, primary_key=True, autoincrement=True)

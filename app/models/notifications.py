@@ -23,6 +23,8 @@ class Notification(Model):
         UniqueConstraint("user_id", "dedupe_key", name="uq_notification_user_dedupe"),
         # The navbar counts a user's unread notifications on every page.
         Index("ix_notification_user_read", "user_id", "read_at"),
+        # The inbox: one user's notifications, newest first.
+        Index("ix_notification_user_created", "user_id", "created_at"),
     )
 
     id = Column(BigId, primary_key=True, autoincrement=True)

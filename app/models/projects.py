@@ -323,6 +323,12 @@ class PowerApplication(RecordMixin, VersionedMixin, Model):
     __tablename__ = "power_application"
     __table_args__ = (
         Index("ix_power_application_stage_unit", "stage", "responsible_unit"),
+        # The list's default order, its filters and sort columns.
+        Index("ix_power_application_received_at", "received_at"),
+        Index("ix_power_application_kind", "kind"),
+        Index("ix_power_application_voltage_level", "voltage_level"),
+        Index("ix_power_application_load_nature", "load_nature"),
+        Index("ix_power_application_received_by_id", "received_by_id"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -451,7 +457,7 @@ class DesignReview(RecordMixin, VersionedMixin, Model):
                     info={"choices": ReviewStatus})
     opinion = Column(Text, nullable=True)
     opinion_no = Column(String(30), nullable=True)
-    reviewed_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
+    reviewed_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True, index=True)
     reviewed_at = Column(DateTime, nullable=True)
 
     application = relationship(PowerApplication, back_populates="review")
@@ -520,7 +526,8 @@ class EquipmentOrder(RecordMixin, VersionedMixin, Model):
     id = Column(Integer, primary_key=True)
     application_id = Column(Integer, ForeignKey("power_application.id"), nullable=False,
                             index=True)
-    manufacturer_id = Column(Integer, ForeignKey("approved_manufacturer.id"), nullable=False)
+    manufacturer_id = Column(Integer, ForeignKey("approved_manufacturer.id"), nullable=False,
+                             index=True)
     category = Column(String(60), nullable=False)
     model_spec = Column(String(120), nullable=False)
     quantity = Column(Integer, nullable=False, default=1)
@@ -570,7 +577,7 @@ class MidInspection(RecordMixin, VersionedMixin, Model):
     round_no = Column(Integer, nullable=False)
     installed_percent = Column(Integer, nullable=False)
     planned_on = Column(Date, nullable=True)
-    inspector_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
+    inspector_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True, index=True)
     check_equipment = Column(String(8), nullable=True, info={"choices": CheckResult})
     check_transformer = Column(String(8), nullable=True, info={"choices": CheckResult})
     check_relay = Column(String(8), nullable=True, info={"choices": CheckResult})

@@ -10,7 +10,10 @@ class WorkflowTransition(Model):
     """One step taken in an approval chain, written by the workflow engine."""
 
     __tablename__ = "workflow_transition"
-    __table_args__ = (Index("ix_workflow_transition_record", "workflow", "record_id"),)
+    __table_args__ = (
+        Index("ix_workflow_transition_record", "workflow", "record_id"),
+        Index("ix_workflow_transition_acting_for_id", "acting_for_id"),
+    )
 
     id = Column(BigId, primary_key=True, autoincrement=True)
     workflow = Column(String(40), nullable=False)
