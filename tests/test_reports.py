@@ -113,7 +113,7 @@ def test_vis_13_visit_chart_shows_rates_against_targets(app, org, monkeypatch):
 
     calls = []
 
-    def fake_rates(year, month, viewer=None):
+    def fake_rates(year, month, viewer=None, department_id=None):
         calls.append((year, month, viewer))
         return [{"trigger": "complaint", "trigger_label": "Complaint", "eligible": 4,
                  "visited": 2, "visited_in_time": 1, "rate": 0.25, "target": 0.5, "met": False,
@@ -127,6 +127,49 @@ def test_vis_13_visit_chart_shows_rates_against_targets(app, org, monkeypatch):
     series = {item["name"]: item["data"] for item in chart.option["series"]}
     assert series["Complaint"] == [25.0, 25.0]
     assert series["Target · Complaint"] == [50.0, 50.0]
+
+
+def test_vis_13_visit_chart_filters_by_department(app, org, make_user):
+    """Maintenance jobs count by their assistant's department: 2 in one, 1 in the other."""
+    from app.models.org import Department
+    from app.models.visits import ReturnVisit
+    from app.services import visits
+
+    with app.app_context():
+        department = Department(code="ENG", name="工程部")
+        db.session.add(department)
+        db.session.commit()
+        other_id = department.id
+        department = db.session.get(Department, other_id)
+    other_assistant = make_user("PropertyAssistant", username="yangfan", department=department)
+    jobs = []
+    with app.app_context():
+        supervisor = org["service_sup"].get()
+        with acting_as(supervisor):
+            for assistant in (org["respondent"], org["respondent"], other_assistant):
+                jobs.append(visits.create_maintenance_job(supervisor, {
+                    "title": "更换水泵", "area": "一区", "assistant_id": assistant.id,
+                    "completed_at": local(2026, 3, 5)}).id)
+            db.session.commit()
+    with app.app_context():
+        visitor = org["respondent"].get()
+        with acting_as(visitor):
+            visit = db.session.query(ReturnVisit).filter_by(maintenance_job_id=jobs[0]).one()
+            visits.record_visit(visit.id, visitor, visit.version, {
+                "mode": "phone", "satisfaction": "satisfied", "summary": "满意。",
+                "visited_at": "2026-03-10 10:00"})
+
+    def maintenance_row(department_id):
+        chart = chart_as(app, org["gm"], reports.visit_chart, MARCH,
+                         department_id=department_id)
+        return next(row[2:6] for row in chart.rows if row[1] == "Completed maintenance job")
+
+    # Eligible, visited, visited in time, rate (%).
+    assert maintenance_row(org["department_id"]) == [2, 1, 1, 50.0]
+    assert maintenance_row(other_id) == [1, 0, 0, 0.0]
+    assert maintenance_row(None) == [3, 1, 1, 33.3]
+    chart = chart_as(app, org["gm"], reports.visit_chart, MARCH, department_id=other_id)
+    assert not any("department" in str(note) for note in chart.notes)
 
 
 def test_vis_13_visit_report_from_monthly_statistics(app, org, monkeypatch):

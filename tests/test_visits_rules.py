@@ -872,6 +872,81 @@ def test_vis_13_statistics_count_only_what_the_viewer_may_see(app, org):
         assert service.monthly_statistics(year, month, viewer=supervisor)["visits_recorded"] == 1
 
 
+def test_vis_13_statistics_count_each_department_apart(app, org, make_user):
+    """Triggers belong to a department; the company figures are the two departments' sum."""
+    year, month = month_start(2)
+    dept_a = org["department_id"]
+    with app.app_context():
+        department = Department(code="ENG", name="工程部")
+        db.session.add(department)
+        db.session.commit()
+        dept_b = department.id
+        department = db.session.get(Department, dept_b)
+    respondent_b = make_user("PropertyAssistant", username="hanbing", display_name="韩冰",
+                             department=department)
+    assistant_b = make_user("PropertyAssistant", username="yangfan", display_name="杨帆",
+                            department=department)
+    clerk_b = make_user("CultureClerk", username="xumei", display_name="徐梅",
+                        department=department)
+    # Department A: a complaint by its respondent department, visited in time.
+    complaint_a = resolved_complaint(app, org)
+    _close_at(app, complaint_a, at(year, month, 2))
+    record(app, org["assistant"], visit_of(app, complaint_a), visited_at=at(year, month, 3))
+    # Department B: no respondent department, so its respondent's; never visited (overdue).
+    complaint_b = resolved_complaint(app, org, respondent_department_id=None,
+                                     respondent_user_id=respondent_b.id)
+    _close_at(app, complaint_b, at(year, month, 10))
+    # Jobs by their assistant's department: one in A, two in B (one visited in time).
+    jobs = {}
+    with as_user(app, org["service_sup"]) as user:
+        for key, assistant in (("a1", org["assistant"]), ("b1", assistant_b),
+                               ("b2", assistant_b)):
+            jobs[key] = service.create_maintenance_job(user, {
+                "title": key, "area": "三区", "assistant_id": assistant.id,
+                "completed_at": at(year, month, 4)}).id
+    record(app, assistant_b, visit_of(app, maintenance_job_id=jobs["b1"]), mode="phone",
+           signer_name=None, visited_at=at(year, month, 6))
+    # An event of 10 participants by B's clerk, one visited in time.
+    with as_user(app, clerk_b) as user:
+        event_id = service.create_community_event(user, {
+            "title": "社区义诊", "ended_at": at(year, month, 5), "participants_count": 10}).id
+    record(app, clerk_b, visit_of(app, community_event_id=event_id), mode="phone",
+           signer_name=None, visited_at=at(year, month, 8))
+    # A holiday visit counts by its visitor's department (A).
+    with as_user(app, org["gm"]) as user:
+        holiday_id = service.plan_visit(user, {
+            "trigger": "holiday", "customer_name": "陈老先生", "address": "1栋101",
+            "visitor_id": org["assistant"].id,
+            "due_at": (utcnow() + datetime.timedelta(days=7)).date().isoformat()}).id
+    with app.app_context():
+        db.session.get(ReturnVisit, holiday_id).due_at = at(year, month, 20)
+        db.session.commit()
+    record(app, org["assistant"], holiday_id, visited_at=at(year, month, 18),
+           issues=[{"description": "楼道灯不亮", "answered_on_spot": False,
+                    "agreed_reply_at": at(year, month, 25).strftime("%Y-%m-%d %H:%M")}])
+
+    def figures(department_id):
+        rates = {row["trigger"]: (row["eligible"], row["visited"], row["visited_in_time"])
+                 for row in service.visit_rates(year, month, department_id=department_id)}
+        stats = service.monthly_statistics(year, month, department_id=department_id)
+        return rates, (stats["visits_recorded"], stats["overdue"], stats["issues_total"],
+                       stats["by_trigger"]["holiday"])
+
+    with app.app_context():
+        rates_a, stats_a = figures(dept_a)
+        rates_b, stats_b = figures(dept_b)
+        rates_all, stats_all = figures(None)
+    assert rates_a == {"complaint": (1, 1, 1), "maintenance": (1, 0, 0), "event": (0, 0, 0)}
+    assert rates_b == {"complaint": (1, 0, 0), "maintenance": (2, 1, 1), "event": (10, 1, 1)}
+    assert rates_all == {"complaint": (2, 1, 1), "maintenance": (3, 1, 1), "event": (10, 1, 1)}
+    # (visits made, overdue, issues, holiday visits): A made its complaint and holiday
+    # visits (one issue), B its job and event visits and left its complaint's visit overdue;
+    # A's job visit, due next month, is not overdue in this month.
+    assert stats_a == (2, 0, 1, 1)
+    assert stats_b == (2, 1, 0, 0)
+    assert stats_all == tuple(a + b for a, b in zip(stats_a, stats_b))
+
+
 def test_vis_cli_propose_and_stats(app, org):
     resolved_complaint(app, org)
     runner = app.test_cli_runner()

@@ -250,31 +250,22 @@ def _visit_service():
 
 def visit_rates_for(year, month, viewer, department_id=None):
     """``services.visits.visit_rates`` for one month; [] when the service cannot answer."""
-    import inspect
-
     service = _visit_service()
     function = getattr(service, "visit_rates", None) if service else None
     if function is None:
         return []
-    kwargs = {"viewer": viewer}
-    if department_id and "department_id" in inspect.signature(function).parameters:
-        kwargs["department_id"] = department_id
     try:
-        return list(function(year, month, **kwargs))
+        return list(function(year, month, viewer=viewer, department_id=department_id))
     except NotImplementedError:
         return []
 
 
-def visits_support_department():
-    import inspect
-
-    service = _visit_service()
-    function = getattr(service, "visit_rates", None) if service else None
-    return bool(function) and "department_id" in inspect.signature(function).parameters
-
-
 def visit_chart(viewer, months, department_id=None):
-    """Return-visit rates per trigger and month against their targets (VIS-13)."""
+    """Return-visit rates per trigger and month against their targets (VIS-13).
+
+    A department keeps the triggers that belong to it (see
+    ``services.visits.visit_rates``).
+    """
     columns = [_l("Month"), _l("Trigger"), _l("Eligible"), _l("Visited"), _l("Visited in time"),
                _l("Rate (%)"), _l("Target (%)"), _l("Target met")]
     rows, by_trigger, labels, targets = [], {}, {}, {}
@@ -303,9 +294,6 @@ def visit_chart(viewer, months, department_id=None):
     notes = []
     if not rows:
         notes.append(_l("No return-visit figures are available for this period."))
-    if department_id and not visits_support_department():
-        notes.append(_l("Return-visit rates are company-wide; the department filter does not "
-                        "apply to them."))
     return Chart("visits", _l("Return-visit rates against their targets"), columns, rows, option,
                  notes)
 

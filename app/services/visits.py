@@ -16,7 +16,7 @@ from flask import has_app_context
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, func, or_, select
+from sqlalchemy import and_, event, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
@@ -1252,6 +1252,32 @@ def _first_visits(field, ids):
     return result
 
 
+def _staff_in(department_id):
+    """Select of the user ids whose staff profile is in ``department_id``."""
+    return select(StaffProfile.user_id).where(StaffProfile.department_id == department_id)
+
+
+def _complaint_in_department(department_id):
+    """A complaint's department: its respondent department, else its respondent's."""
+    return or_(Complaint.respondent_department_id == department_id,
+               and_(Complaint.respondent_department_id.is_(None),
+                    Complaint.respondent_user_id.in_(_staff_in(department_id))))
+
+
+def _visit_in_department(department_id):
+    """A visit belongs to its trigger's department; a manual visit to its visitor's."""
+    staff = _staff_in(department_id)
+    return or_(
+        and_(ReturnVisit.trigger == T.COMPLAINT, ReturnVisit.complaint_id.in_(
+            select(Complaint.id).where(_complaint_in_department(department_id)))),
+        and_(ReturnVisit.trigger == T.MAINTENANCE, ReturnVisit.maintenance_job_id.in_(
+            select(MaintenanceJob.id).where(MaintenanceJob.assistant_id.in_(staff)))),
+        and_(ReturnVisit.trigger == T.EVENT, ReturnVisit.community_event_id.in_(
+            select(CommunityEvent.id).where(CommunityEvent.clerk_id.in_(staff)))),
+        and_(ReturnVisit.trigger.in_(T.MANUAL), ReturnVisit.visitor_id.in_(staff)),
+    )
+
+
 def _rate_row(trigger, eligible, visited, in_time):
     target = target_rate(trigger)
     rate = in_time / eligible if eligible else None
@@ -1264,7 +1290,7 @@ def _rate_row(trigger, eligible, visited, in_time):
     }
 
 
-def visit_rates(year, month, viewer=None):
+def visit_rates(year, month, viewer=None, department_id=None):
     """One row per automatic trigger: the rate achieved in a month against its target (VIS-13).
 
     A trigger belongs to the month (local time) it was resolved, completed or
@@ -1276,7 +1302,9 @@ def visit_rates(year, month, viewer=None):
     each, at most the participants). Keys: trigger, trigger_label, eligible,
     visited, visited_in_time, rate (0..1 or None), target (0..1), met (bool
     or None), window_days, window_label. ``viewer`` limits complaints to
-    those they may see.
+    those they may see. ``department_id`` keeps the triggers of one
+    department: a complaint by its respondent department (else its
+    respondent's), a job by its assistant's, an event by its clerk's.
     """
     start, end = month_bounds(year, month)
     rows = []
@@ -1286,6 +1314,8 @@ def visit_rates(year, month, viewer=None):
         Complaint.anonymous.is_(False), Complaint.reply_letter_only.is_(False))
     if viewer is not None:
         query = visible_query(query, Complaint, viewer)
+    if department_id is not None:
+        query = query.filter(_complaint_in_department(department_id))
     complaints = query.all()
     visits = _first_visits("complaint_id", [c.id for c in complaints])
     visited = in_time = 0
@@ -1296,8 +1326,11 @@ def visit_rates(year, month, viewer=None):
             in_time += min(times) <= due_after(T.COMPLAINT, complaint.closed_at)
     rows.append(_rate_row(T.COMPLAINT, len(complaints), visited, in_time))
 
-    jobs = db.session.query(MaintenanceJob).filter(
-        MaintenanceJob.completed_at >= start, MaintenanceJob.completed_at < end).all()
+    query = db.session.query(MaintenanceJob).filter(
+        MaintenanceJob.completed_at >= start, MaintenanceJob.completed_at < end)
+    if department_id is not None:
+        query = query.filter(MaintenanceJob.assistant_id.in_(_staff_in(department_id)))
+    jobs = query.all()
     visits = _first_visits("maintenance_job_id", [job.id for job in jobs])
     visited = in_time = 0
     for job in jobs:
@@ -1307,8 +1340,11 @@ def visit_rates(year, month, viewer=None):
             in_time += min(times) <= due_after(T.MAINTENANCE, job.completed_at)
     rows.append(_rate_row(T.MAINTENANCE, len(jobs), visited, in_time))
 
-    events = db.session.query(CommunityEvent).filter(
-        CommunityEvent.ended_at >= start, CommunityEvent.ended_at < end).all()
+    query = db.session.query(CommunityEvent).filter(
+        CommunityEvent.ended_at >= start, CommunityEvent.ended_at < end)
+    if department_id is not None:
+        query = query.filter(CommunityEvent.clerk_id.in_(_staff_in(department_id)))
+    events = query.all()
     eligible = visited = in_time = 0
     for event in events:
         participants = event.participants_count or 0
@@ -1323,7 +1359,7 @@ def visit_rates(year, month, viewer=None):
     return rows
 
 
-def monthly_statistics(year, month, viewer=None, now=None):
+def monthly_statistics(year, month, viewer=None, now=None, department_id=None):
     """The monthly visit statistics (客户回访记录, VIS-10, VIS-13) as a dict.
 
     Keys: year, month, rates (:func:`visit_rates`), satisfaction ({value:
@@ -1333,10 +1369,16 @@ def monthly_statistics(year, month, viewer=None, now=None):
     issues_with_outcome / issues_without_outcome (issues raised in the
     month's visits), handling_rate (0..1 or None, VIS-10 aims at 1),
     pending_review (the month's visits not reviewed yet), open_rectifications.
+    ``department_id`` keeps one department's figures: a visit counts by its
+    trigger's department (see :func:`visit_rates`), a holiday, move-in or
+    emergency visit by its visitor's; issues and rectifications follow
+    their visit.
     """
     now = now or utcnow()
     start, end = month_bounds(year, month)
     base = visible_visits_query(viewer) if viewer is not None else db.session.query(ReturnVisit)
+    if department_id is not None:
+        base = base.filter(_visit_in_department(department_id))
     made = base.filter(ReturnVisit.status.in_(S.DONE), ReturnVisit.visited_at >= start,
                        ReturnVisit.visited_at < end).all()
     satisfaction = {value: 0 for value in VisitSatisfaction.values()}
@@ -1361,7 +1403,7 @@ def monthly_statistics(year, month, viewer=None, now=None):
     ).scalar() if made_ids else 0
     return {
         "year": year, "month": month,
-        "rates": visit_rates(year, month, viewer),
+        "rates": visit_rates(year, month, viewer, department_id=department_id),
         "satisfaction": satisfaction,
         "by_mode": by_mode,
         "by_trigger": by_trigger,
