@@ -192,17 +192,10 @@ def test_vis_13_visit_report_from_monthly_statistics(app, org, monkeypatch):
     assert dict((str(k), v) for k, v in totals[2])["Issue handling rate (%)"] == 75.0
 
 
-def test_vis_13_real_visit_statistics_when_available(app, org):
+def test_vis_13_real_visit_statistics_of_an_empty_month(app, org):
     """Against the return-visit service itself: an empty month has no visits and no rate."""
-    from app.services import visits
-
-    if not hasattr(visits, "monthly_statistics"):
-        pytest.skip("return-visit statistics not available")
     with app.app_context():
-        try:
-            report = reports.visit_report(org["gm"].get(), 2026, 3)
-        except NotImplementedError:
-            pytest.skip("return-visit statistics not implemented yet")
+        report = reports.visit_report(org["gm"].get(), 2026, 3)
     assert report.sections, report.notes
     totals = dict((str(k), v) for k, v in report.sections[2][2])
     assert totals["Visits recorded"] == 0

@@ -239,25 +239,11 @@ def complaint_chart(viewer, months, department_id=None):
                                    "Linked duplicates are counted once.")])
 
 
-def _visit_service():
-    """The return-visit service, or None while it is not available."""
-    try:
-        from . import visits
-    except ImportError:  # pragma: no cover - the module ships with the product
-        return None
-    return visits
-
-
 def visit_rates_for(year, month, viewer, department_id=None):
-    """``services.visits.visit_rates`` for one month; [] when the service cannot answer."""
-    service = _visit_service()
-    function = getattr(service, "visit_rates", None) if service else None
-    if function is None:
-        return []
-    try:
-        return list(function(year, month, viewer=viewer, department_id=department_id))
-    except NotImplementedError:
-        return []
+    """``services.visits.visit_rates`` for one month."""
+    from . import visits
+
+    return list(visits.visit_rates(year, month, viewer=viewer, department_id=department_id))
 
 
 def visit_chart(viewer, months, department_id=None):
@@ -523,16 +509,10 @@ def complaint_report(viewer, year, month):
 
 
 def visit_report(viewer, year, month):
-    service = _visit_service()
-    function = getattr(service, "monthly_statistics", None) if service else None
+    from . import visits
+
     notes = []
-    try:
-        stats = function(year, month, viewer=viewer) if function else None
-    except NotImplementedError:
-        stats = None
-    if stats is None:
-        return Report("visits", _l("Monthly return-visit statistics"), year, month, [],
-                      notes=[_l("Return-visit statistics are not available yet.")])
+    stats = visits.monthly_statistics(year, month, viewer=viewer)
     yes, no = _("Yes"), _("No")
     rate_rows = []
     for entry in stats.get("rates") or []:
