@@ -1278,6 +1278,18 @@ def _visit_in_department(department_id):
     )
 
 
+def _visited_counts(triggers, visit_column, trigger, happened_attr):
+    """(visited, visited within the window) over trigger records, each counted once."""
+    visits = _first_visits(visit_column, [record.id for record in triggers])
+    visited = in_time = 0
+    for record in triggers:
+        times = visits.get(record.id)
+        if times:
+            visited += 1
+            in_time += min(times) <= due_after(trigger, getattr(record, happened_attr))
+    return visited, in_time
+
+
 def _rate_row(trigger, eligible, visited, in_time):
     target = target_rate(trigger)
     rate = in_time / eligible if eligible else None
@@ -1317,28 +1329,17 @@ def visit_rates(year, month, viewer=None, department_id=None):
     if department_id is not None:
         query = query.filter(_complaint_in_department(department_id))
     complaints = query.all()
-    visits = _first_visits("complaint_id", [c.id for c in complaints])
-    visited = in_time = 0
-    for complaint in complaints:
-        times = visits.get(complaint.id)
-        if times:
-            visited += 1
-            in_time += min(times) <= due_after(T.COMPLAINT, complaint.closed_at)
-    rows.append(_rate_row(T.COMPLAINT, len(complaints), visited, in_time))
+    rows.append(_rate_row(T.COMPLAINT, len(complaints),
+                          *_visited_counts(complaints, "complaint_id", T.COMPLAINT, "closed_at")))
 
     query = db.session.query(MaintenanceJob).filter(
         MaintenanceJob.completed_at >= start, MaintenanceJob.completed_at < end)
     if department_id is not None:
         query = query.filter(MaintenanceJob.assistant_id.in_(_staff_in(department_id)))
     jobs = query.all()
-    visits = _first_visits("maintenance_job_id", [job.id for job in jobs])
-    visited = in_time = 0
-    for job in jobs:
-        times = visits.get(job.id)
-        if times:
-            visited += 1
-            in_time += min(times) <= due_after(T.MAINTENANCE, job.completed_at)
-    rows.append(_rate_row(T.MAINTENANCE, len(jobs), visited, in_time))
+    rows.append(_rate_row(T.MAINTENANCE, len(jobs),
+                          *_visited_counts(jobs, "maintenance_job_id", T.MAINTENANCE,
+                                           "completed_at")))
 
     query = db.session.query(CommunityEvent).filter(
         CommunityEvent.ended_at >= start, CommunityEvent.ended_at < end)
