@@ -68,7 +68,13 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = None  # derived from ENV_NAME in create_app
+    # A login's server-side session ends this many seconds after the login
+    # (app/security/sessions.py); logging out ends it at once.
     PERMANENT_SESSION_LIFETIME = 8 * 3600
+    # Failed logins in a row before the account is locked, and for how long;
+    # an administrator may change both under Settings, `flask users unlock` lifts a lock.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
     JWT_ACCESS_TOKEN_EXPIRES = 3600
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 8 * 3600

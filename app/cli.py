@@ -101,7 +101,10 @@ def register_cli(app):
 def _module_groups():
     from . import cli_complaints, cli_customers, cli_projects, cli_reports, cli_visits
     from .audit.cli import audit_group
+    from .backup import COMMANDS as backup_commands
     from .deadlines import deadlines_group
+    from .security.sessions import COMMANDS as session_commands
 
-    return [audit_group, deadlines_group, *cli_complaints.COMMANDS, *cli_projects.COMMANDS,
+    return [audit_group, deadlines_group, *backup_commands, *session_commands,
+            *cli_complaints.COMMANDS, *cli_projects.COMMANDS,
             *cli_customers.COMMANDS, *cli_visits.COMMANDS, *cli_reports.COMMANDS]

@@ -470,6 +470,9 @@ class TestCsrf:
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page).group(1)
         client.post("/login/", data={"username": user.username, "password": PASSWORD,
                                      "csrf_token": token})
+        # The login renews the session, and with it the CSRF token.
+        form_page = client.get("/resetmypassword/form").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form_page).group(1)
         assert post_upload(client, department, PDF, "a.pdf").status_code == 400
         assert attachment_rows(app) == []
         accepted = post_upload(client, department, PDF, "a.pdf", csrf_token=token)

@@ -18,7 +18,10 @@ Which tables are audited
       ``ab_permission_view``: rebuilt from the code at every start, they list
       what *can* be granted. Who holds what is audited: role changes of a
       user (``ab_user.roles``, ``ab_user.groups``) and permission changes of
-      a role (``ab_role.permissions``), as collection changes.
+      a role (``ab_role.permissions``), as collection changes;
+    * the login bookkeeping ``user_session`` and ``login_lockout``: the
+      login, logout, login_failed, account_locked and account_unlocked
+      events already record each of their changes once.
 
 Which columns
     All, except secrets (a column whose name contains one of
@@ -59,7 +62,8 @@ SECRET_MARKERS = (
     # FAB's stored API-key hashes and registration links are credentials too.
     "key_hash", "lookup_hash", "registration_hash",
 )
-UNAUDITED_TABLES = frozenset({"audit_log", "ab_permission", "ab_view_menu", "ab_permission_view"})
+UNAUDITED_TABLES = frozenset({"audit_log", "ab_permission", "ab_view_menu", "ab_permission_view",
+                              "user_session", "login_lockout"})
 UNAUDITED_COLUMNS = {"ab_user": frozenset({"last_login", "login_count", "fail_login_count"})}
 
 # session.info keys: the chain's tail known in the open transaction (valid while

@@ -24,6 +24,9 @@ class AuditAction(ChoiceSet):
         ("login", _l("Logged in"), "default"),
         ("login_failed", _l("Failed login"), "warning"),
         ("logout", _l("Logged out"), "default"),
+        ("login_refused", _l("Login refused (account locked)"), "warning"),
+        ("account_locked", _l("Account locked"), "danger"),
+        ("account_unlocked", _l("Account unlocked"), "info"),
         ("read", _l("Read"), "default"),
         ("export", _l("Exported"), "default"),
     ]

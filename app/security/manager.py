@@ -16,9 +16,12 @@ from flask_appbuilder.security.sqla.manager import SecurityManager as FabSecurit
 from flask_appbuilder.security.sqla.models import (
     Permission, PermissionView, ViewMenu, assoc_permissionview_role,
 )
-from flask_login import user_logged_out
+from flask_login import user_logged_in, user_logged_out
 from sqlalchemy import BigInteger, cast, event, func, select
 from sqlalchemy.orm import Session
+
+from . import sessions
+from .sessions import SessionAuthDBView, SessionSecurityApi
 
 _link = assoc_permissionview_role.c
 # Changes to any of these rows can change a role's permissions.
@@ -72,20 +75,70 @@ class PermissionCache:
 
 
 class SecurityManager(FabSecurityManager):
-    """Records every login attempt and logout in the audit trail (X-02); caches permissions."""
+    """Records every login attempt and logout in the audit trail (X-02); caches permissions.
+
+    Also keeps login sessions on the server and locks an account after repeated
+    failed logins (see :mod:`app.security.sessions`).
+    """
+
+    authdbview = SessionAuthDBView
+    security_api = SessionSecurityApi
 
     def __init__(self, appbuilder):
         super().__init__(appbuilder)
         self.permission_cache = PermissionCache()
         user_logged_out.connect(_record_logout)
+        user_logged_in.connect(sessions.renew_session_at_login)
         _watch_permission_changes(self.permission_cache)
+
+    def register_views(self):
+        super().register_views()
+        # FAB limits only the login form; the REST login guesses passwords just as well.
+        if self.is_auth_limited:
+            for baseview in self.appbuilder.baseviews:
+                if isinstance(baseview, SessionSecurityApi) and baseview.blueprint is not None:
+                    self.limiter.limit(self.auth_rate_limit, methods=["POST"])(baseview.blueprint)
 
     def auth_user_db(self, username, password):
         from ..audit.events import record_login
 
+        locked_until, key, account = sessions.check_lock(self, username)
+        if locked_until is not None:
+            sessions.refuse_locked(username, key, account, locked_until)
+            return None
         user = super().auth_user_db(username, password)
         record_login(username, user)
+        sessions.after_attempt(username, key, account, success=user is not None)
         return user
+
+    # -- server-side sessions ---------------------------------------------
+
+    def load_user(self, pk):
+        """The user of a session cookie: only while its server-side session is live."""
+        if has_request_context():
+            state = sessions.request_session_state(pk)
+            if state != "live":
+                if state == "dead":
+                    sessions.forget_request_session()
+                return None
+        return super().load_user(pk)
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """The user of a bearer token: active and not locked (expiry is checked before)."""
+        user = FabSecurityManager.load_user(self, jwt_data["sub"])
+        if user is None or sessions.user_is_locked(user.id):
+            return None
+        g.user = user
+        return user
+
+    def on_user_logout(self, user):
+        super().on_user_logout(user)
+        sessions.revoke_request_session("logout")
+
+    def reset_password(self, userid, password):
+        """Change a password and end the user's other sessions."""
+        super().reset_password(userid, password)
+        sessions.revoke_user_sessions(userid, "password_changed", keep_current=True)
 
     # -- cached permission answers --------------------------------------
 
