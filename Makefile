@@ -43,13 +43,17 @@ fonts:
 
 # Performance benchmark (bench/README.md): the app next to a plain FAB list on
 # SQLite and PostgreSQL (127.0.0.1:5432, user postgres, or BENCH_POSTGRES_URL).
-.PHONY: bench bench-full install-bench
+.PHONY: bench bench-full load install-bench
 
 bench: install-bench
 	$(BIN)/python bench/run.py --rows 100000 --audit-entries 200000
 
 bench-full: install-bench
 	$(BIN)/python bench/run.py --rows 1000000 --audit-entries 1000000 --samples 20 --warmup 3 --per-client 8 --decisions 30 --write-rows 500
+
+# A 60 s load run: several roles at once against 4 gunicorn workers on PostgreSQL.
+load: install-bench
+	$(BIN)/python bench/load.py
 
 $(VENV)/.installed-bench: bench/requirements.txt $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt

@@ -7,9 +7,11 @@
 Writes: ``--rows`` Department inserts, each committed alone, then one update
 of each, committed alone (as web requests do), on a fresh SQLite file with
 the audit listeners removed and then installed; the best of ``--repeat``
-runs is kept. Verify: ``--entries`` synthetic entries, then one
-``verify_chain`` over them. With BENCH_POSTGRES_URL (an admin connection),
-the same runs on a scratch PostgreSQL database, dropped afterwards.
+runs is kept. Verify: ``--entries`` synthetic entries, then
+``verify_chain`` over them in one process and with ``--workers`` processes
+(default: its own choice); ``--verify-only`` skips the writes. With
+BENCH_POSTGRES_URL (an admin connection), the same runs on a scratch
+PostgreSQL database, dropped afterwards.
 """
 import argparse
 import os
@@ -111,18 +113,33 @@ def bench_writes(make_engine, rows, repeat):
             "ratio": audited / plain}
 
 
-def bench_verify(make_engine, count):
+def bench_verify(make_engine, count, workers=None):
+    """Fill ``count`` entries, then time ``verify_chain`` with ``workers`` (None: its default).
+
+    Also prints the rate per CPU-second of this process (one worker), which
+    depends less on what else the machine is doing than the wall-clock rate.
+    """
     with make_engine() as engine:
         started = time.perf_counter()
         fill_entries(engine, count)
         filled = time.perf_counter() - started
         with engine.connect() as connection:
-            result = verify_chain(connection)
+            single_cpu = time.process_time()
+            single = verify_chain(connection, workers=1)
+            single_cpu = time.process_time() - single_cpu
+            result = verify_chain(connection, workers=workers)
     assert result.ok and result.count == count, result
+    assert single.ok and single.count == count, single
+    load = " ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"  {count} entries appended in {filled:.2f} s ({count / filled:.0f}/s)")
-    print(f"  verified in {result.seconds:.2f} s ({count / result.seconds:.0f} entries/s)")
+    print(f"  verified in {result.seconds:.2f} s ({count / result.seconds:.0f} entries/s; "
+          f"load average {load})")
+    print(f"  one process: {count / single.seconds:.0f} entries/s wall, "
+          f"{count / single_cpu:.0f} per CPU-second of the verifier")
     return {"entries": count, "seconds": result.seconds,
-            "entries_per_s": count / result.seconds}
+            "entries_per_s": count / result.seconds,
+            "single_process_per_s": count / single.seconds,
+            "single_process_per_cpu_s": count / single_cpu, "load_average": load}
 
 
 class _Disposing:
@@ -141,19 +158,24 @@ def main():
     parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--entries", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="verify processes (default: verify_chain's own choice)")
+    parser.add_argument("--verify-only", action="store_true")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as directory:
         print("SQLite (WAL, synchronous=NORMAL)")
         sqlite = lambda: _Disposing(fresh_sqlite(directory))  # noqa: E731
-        bench_writes(sqlite, args.rows, args.repeat)
-        bench_verify(sqlite, args.entries)
+        if not args.verify_only:
+            bench_writes(sqlite, args.rows, args.repeat)
+        bench_verify(sqlite, args.entries, args.workers)
 
     admin_url = os.environ.get("BENCH_POSTGRES_URL")
     if admin_url:
         print("PostgreSQL")
-        bench_writes(lambda: ScratchPostgres(admin_url), args.rows, args.repeat)
-        bench_verify(lambda: ScratchPostgres(admin_url), args.entries)
+        if not args.verify_only:
+            bench_writes(lambda: ScratchPostgres(admin_url), args.rows, args.repeat)
+        bench_verify(lambda: ScratchPostgres(admin_url), args.entries, args.workers)
 
 
 if __name__ == "__main__":

@@ -176,10 +176,11 @@ class Database:
 # ---------------------------------------------------------------------------
 
 class Gunicorn:
-    """One gunicorn master (own process group) with two sync workers on loopback."""
+    """One gunicorn master (own process group) with ``workers`` sync workers on loopback."""
 
-    def __init__(self, name, module, env, workdir, chdir):
+    def __init__(self, name, module, env, workdir, chdir, workers=2):
         self.name, self.module, self.env = name, module, env
+        self.workers = workers
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.logfile = os.path.join(workdir, f"{name}.log")
@@ -189,7 +190,8 @@ class Gunicorn:
     def __enter__(self):
         log_handle = open(self.logfile, "ab")
         self.process = subprocess.Popen(
-            [os.path.join(BIN, "gunicorn"), "--workers", "2", "--worker-class", "sync",
+            [os.path.join(BIN, "gunicorn"), "--workers", str(self.workers),
+             "--worker-class", "sync",
              "--bind", f"127.0.0.1:{self.port}", "--chdir", self.chdir,
              # Long enough for a full export on a sync worker (the default 30 s
              # would kill the worker serving a slow export).
@@ -204,7 +206,7 @@ class Gunicorn:
                 raise RuntimeError(f"{self.name} exited at start; see {self._tail()}")
             try:
                 if requests.get(self.base + "/login/", timeout=5).status_code == 200:
-                    if len(self.worker_pids()) >= 2:
+                    if len(self.worker_pids()) >= self.workers:
                         return self
             except requests.RequestException:
                 pass

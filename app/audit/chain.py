@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, create_engine, func, insert, select, text, type_coerce
+from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.pool import NullPool
 
 from ..models.audit import AuditLog
@@ -249,53 +249,92 @@ def _verify_segment_at(arguments):
 
 def _verify_segment(connection, low, high, batch_size):
     """Check the hashes of the entries with low <= id <= high and the links between them."""
-    columns = [_table.c.id] + [_table.c[name] for name in HASHED_FIELDS] + [_table.c.entry_hash]
-    if connection.dialect.name == "sqlite":
-        # SQLite keeps the timestamp as the canonical text already: skip parsing it.
-        columns[1] = type_coerce(_table.c.occurred_at, String)
-    elif connection.dialect.name == "postgresql":
-        # The server writes the canonical text faster than Python parses and formats.
-        columns[1] = func.to_char(_table.c.occurred_at, "YYYY-MM-DD HH24:MI:SS.US")
-    statement = select(*columns).where(_table.c.id.between(low, high)).order_by(_table.c.id)
-    result = connection.execution_options(yield_per=batch_size).execute(statement)
     segment = _Segment()
     expected = None
     count = 0
     sha = _sha256
+    batches = _segment_rows(connection, low, high, batch_size)
     try:
-        for (entry_id, occurred_at, actor_id, actor_name, acting_for_id, acting_for_name,
-             remote_addr, action, table_name, row_id, changes, prev_hash, entry_hash) in result:
-            count += 1
-            if expected is None:
-                segment.first_id, segment.first_prev = entry_id, prev_hash
-            elif prev_hash != expected:
-                segment.broken_id, segment.problem = entry_id, "prev_hash"
-                break
-            # canonical_text, unrolled: this loop runs once per entry of the trail.
-            if not isinstance(occurred_at, str):
-                occurred_at = format_timestamp(occurred_at)
-            actor_id = "-" if actor_id is None else f"{len(v := str(actor_id))}:{v}"
-            acting_for_id = "-" if acting_for_id is None else f"{len(v := str(acting_for_id))}:{v}"
-            acting_for_name = "-" if acting_for_name is None \
-                else f"{len(acting_for_name)}:{acting_for_name}"
-            canonical = (
-                f"{len(occurred_at)}:{occurred_at}\n{actor_id}\n"
-                f"{'-' if actor_name is None else f'{len(actor_name)}:{actor_name}'}\n"
-                f"{acting_for_id}\n"
-                f"{acting_for_name}\n"
-                f"{'-' if remote_addr is None else f'{len(remote_addr)}:{remote_addr}'}\n"
-                f"{'-' if action is None else f'{len(action)}:{action}'}\n"
-                f"{'-' if table_name is None else f'{len(table_name)}:{table_name}'}\n"
-                f"{'-' if row_id is None else f'{len(row_id)}:{row_id}'}\n"
-                f"{'-' if changes is None else f'{len(changes)}:{changes}'}\n"
-                f"{'-' if prev_hash is None else f'{len(prev_hash)}:{prev_hash}'}"
-            )
-            if sha(canonical.encode("utf-8")).hexdigest() != entry_hash:
-                segment.broken_id, segment.problem = entry_id, "entry_hash"
-                break
-            expected = entry_hash
+        for rows in batches:
+            for (entry_id, occurred_at, actor_id, actor_name, acting_for_id, acting_for_name,
+                 remote_addr, action, table_name, row_id, changes, prev_hash, entry_hash) in rows:
+                count += 1
+                if expected is None:
+                    segment.first_id, segment.first_prev = entry_id, prev_hash
+                elif prev_hash != expected:
+                    segment.broken_id, segment.problem = entry_id, "prev_hash"
+                    break
+                # canonical_text, unrolled: this loop runs once per entry of the trail.
+                if not isinstance(occurred_at, str):
+                    occurred_at = format_timestamp(occurred_at)
+                actor_id = "-" if actor_id is None else f"{len(v := str(actor_id))}:{v}"
+                acting_for_id = "-" if acting_for_id is None \
+                    else f"{len(v := str(acting_for_id))}:{v}"
+                acting_for_name = "-" if acting_for_name is None \
+                    else f"{len(acting_for_name)}:{acting_for_name}"
+                canonical = (
+                    f"{len(occurred_at)}:{occurred_at}\n{actor_id}\n"
+                    f"{'-' if actor_name is None else f'{len(actor_name)}:{actor_name}'}\n"
+                    f"{acting_for_id}\n"
+                    f"{acting_for_name}\n"
+                    f"{'-' if remote_addr is None else f'{len(remote_addr)}:{remote_addr}'}\n"
+                    f"{'-' if action is None else f'{len(action)}:{action}'}\n"
+                    f"{'-' if table_name is None else f'{len(table_name)}:{table_name}'}\n"
+                    f"{'-' if row_id is None else f'{len(row_id)}:{row_id}'}\n"
+                    f"{'-' if changes is None else f'{len(changes)}:{changes}'}\n"
+                    f"{'-' if prev_hash is None else f'{len(prev_hash)}:{prev_hash}'}"
+                )
+                if sha(canonical.encode("utf-8")).hexdigest() != entry_hash:
+                    segment.broken_id, segment.problem = entry_id, "entry_hash"
+                    break
+                expected = entry_hash
+            else:
+                continue
+            break
     finally:
-        result.close()
+        batches.close()  # the cursor, also when stopping at a broken entry
     segment.count = count
     segment.last_hash = expected
     return segment
+
+
+def _segment_rows(connection, low, high, batch_size):
+    """Yield batches of plain tuples (id, HASHED_FIELDS..., entry_hash) with low <= id <= high.
+
+    SQLite and PostgreSQL are read through the driver's own cursor: plain
+    tuples, no result-row objects (this runs once per entry of the trail).
+    """
+    dialect = connection.dialect.name
+    names = ", ".join(HASHED_FIELDS[1:])
+    if dialect == "sqlite":
+        # SQLite keeps the timestamp as the canonical text already.
+        sql = (f"SELECT id, occurred_at, {names}, entry_hash FROM audit_log "
+               "WHERE id BETWEEN ? AND ? ORDER BY id")
+        cursor = connection.connection.dbapi_connection.cursor()
+    elif dialect == "postgresql":
+        # The server writes the canonical timestamp faster than Python parses
+        # and formats it; a named (server-side) cursor streams the range.
+        sql = ("SELECT id, to_char(occurred_at, 'YYYY-MM-DD HH24:MI:SS.US'), "
+               f"{names}, entry_hash FROM audit_log "
+               "WHERE id BETWEEN %s AND %s ORDER BY id")
+        cursor = connection.connection.dbapi_connection.cursor(name="audit_verify")
+    else:
+        columns = [_table.c.id] + [_table.c[name] for name in HASHED_FIELDS] + [
+            _table.c.entry_hash]
+        statement = select(*columns).where(_table.c.id.between(low, high)).order_by(_table.c.id)
+        result = connection.execution_options(yield_per=batch_size).execute(statement)
+        try:
+            for partition in result.partitions():
+                yield [tuple(row) for row in partition]
+        finally:
+            result.close()
+        return
+    try:
+        cursor.execute(sql, (low, high))
+        while True:
+            rows = cursor.fetchmany(batch_size)
+            if not rows:
+                break
+            yield rows
+    finally:
+        cursor.close()
