@@ -14,6 +14,7 @@ def register_views(appbuilder):
     )
 
     install_template_globals()
+    refuse_unknown_actions()
 
     # -- Organisation --------------------------------------------------------
     organisation = dict(category="Organisation", category_label=_l("Organisation"),
@@ -31,6 +32,28 @@ def register_views(appbuilder):
 
     for register in _module_registrations():
         register(appbuilder)
+
+
+def refuse_unknown_actions():
+    """Answer 404 to an action name a view does not declare, on every ModelView.
+
+    FAB looks the action up before any permission check and fails on a name it
+    does not know, so ``POST <view>/action_post`` with any name was a server error.
+    """
+    from flask import abort
+    from flask_appbuilder import ModelView
+
+    original = ModelView.get_action_permission_name
+    if getattr(original, "refuses_unknown", False):
+        return
+
+    def get_action_permission_name(self, name):
+        if name not in (self.actions or {}):
+            abort(404)
+        return original(self, name)
+
+    get_action_permission_name.refuses_unknown = True
+    ModelView.get_action_permission_name = get_action_permission_name
 
 
 def _module_registrations():

@@ -380,8 +380,10 @@ def complaint_panel(view, pk):
             "contact": ContactMode, "meeting": MeetingKind, "outcome": ComplaintOutcome,
             "reply": ReplyMode, "party": SurveyParty, "satisfaction": Satisfaction,
         },
-        "staff": db.session.query(type(current_user)).filter_by(active=True).order_by(
-            type(current_user).username).all() if is_admin(current_user) else [],
+        # current_user is a proxy: query the class of the user it stands for.
+        "staff": db.session.query(type(current_user._get_current_object())).filter_by(
+            active=True).order_by(type(current_user._get_current_object()).username).all()
+        if is_admin(current_user) else [],
         "written_only": complaint.channel == ComplaintChannel.WRITTEN,
         "today": datetime.date.today().isoformat(),
     }

@@ -680,6 +680,7 @@ class DailyRegistrationApi(ReadLoggedApiMixin, WorkflowApiMixin, AppModelApi):
     list_columns = show_columns = ["id", "form_date", "manager.id", "manager.username", "status",
                                    "due_at", "submitted_at", "late", "note", "version"]
     add_columns = ["form_date", "note"]
+    edit_columns = ["note"]  # no PUT; keeps _info from listing every entry (CUS-06)
     exclude_route_methods = {"delete", "put"}
 
     def pre_add(self, item):
@@ -696,6 +697,9 @@ class RegistrationEntryApi(ReadLoggedApiMixin, AppModelApi):
     add_columns = ["registration", "channel", "customer_name", "kind", "company_name", "phone",
                    "id_number", "intention", "intended", "has_intermediary", "intermediary",
                    "referrer", "requirement"]
+    # _info offers related rows as choices: only those the form would accept (CUS-06).
+    add_query_rel_fields = {"registration": [["id", OwnDraftRegistrations, None]]}
+    edit_columns = RegistrationEntryView.edit_columns  # no PUT
     exclude_route_methods = {"delete", "put"}
 
     def pre_add(self, item):
@@ -713,6 +717,9 @@ class ArchiveFileApi(ReadLoggedApiMixin, WorkflowApiMixin, AppModelApi):
                                    "last_filed_at", "closed_on", "destroyed_on", "version"]
     add_columns = ["customer", "contact_person", "contact_phone", "address", "industry", "source",
                    "requirement", "summary"]
+    # _info offers related rows as choices: only those the form would accept (CUS-06).
+    add_query_rel_fields = {"customer": [["id", VisibleRowsFilter, None]]}
+    edit_columns = ArchiveFileView.edit_columns  # no PUT
     exclude_route_methods = {"delete", "put"}
 
     def pre_add(self, item):
@@ -730,6 +737,9 @@ class ArchiveLoanApi(WorkflowApiMixin, AppModelApi):
                                    "files.archive_no", "purpose", "expected_return", "status",
                                    "register_no", "issued_at", "due_on", "returned_at", "version"]
     add_columns = ["files", "purpose", "expected_return"]
+    # _info offers related rows as choices: only those the form would accept (CUS-06).
+    add_query_rel_fields = {"files": [["id", LendableArchives, None]]}
+    edit_columns = ["purpose"]  # no PUT
     exclude_route_methods = {"delete", "put"}
 
     def pre_add(self, item):
@@ -747,6 +757,9 @@ class ArchiveDestructionApi(WorkflowApiMixin, AppModelApi):
                                    "retention_ends", "method", "executor", "witness",
                                    "destroyed_on", "purge_summary", "version"]
     add_columns = ["archive", "reason"]
+    # _info offers related rows as choices: only those the form would accept (CUS-06).
+    add_query_rel_fields = {"archive": [["id", DueForDestruction, None]]}
+    edit_columns = ["reason"]  # no PUT
     exclude_route_methods = {"delete", "put"}
 
     def pre_add(self, item):

@@ -39,7 +39,8 @@ GRANTS = {
     "ServiceWindow": _read_all()
     | {("can_add", "PowerApplicationView"), ("can_edit", "PowerApplicationView"),
        ("can_post", "PowerApplicationApi")}
-    | write("ConstructionRecordView") | {("can_put", "ConstructionRecordApi")}
+    | read("ConstructionRecordView")
+    | {("can_edit", "ConstructionRecordView"), ("can_put", "ConstructionRecordApi")}
     | {("can_add", "EquipmentOrderView"), ("can_post", "EquipmentOrderApi")}
     | {("can_add", "ConstructionChangeView"), ("can_post", "ConstructionChangeApi")}
     | {("can_add", "MidInspectionView"), ("can_post", "MidInspectionApi")}
@@ -48,9 +49,10 @@ GRANTS = {
     # 营销部: plans, approvals, contract and power-on, the manufacturer catalogue.
     "Marketing": _read_all()
     | {("can_edit", "PowerApplicationView")}
-    | write("SupplyPlanView") | {("can_put", "SupplyPlanApi")}
+    | read("SupplyPlanView") | {("can_edit", "SupplyPlanView"), ("can_put", "SupplyPlanApi")}
     | {("can_add", "PlanChangeView"), ("can_post", "PlanChangeApi")}
-    | write("ConstructionRecordView") | {("can_put", "ConstructionRecordApi")}
+    | read("ConstructionRecordView")
+    | {("can_edit", "ConstructionRecordView"), ("can_put", "ConstructionRecordApi")}
     | {("can_add", "EquipmentOrderView"), ("can_post", "EquipmentOrderApi")}
     | {("can_add", "ConstructionChangeView"), ("can_post", "ConstructionChangeApi")}
     | {("can_add", "MidInspectionView"), ("can_post", "MidInspectionApi")}
