@@ -124,6 +124,8 @@ class Config:
     # Largest page size a list accepts (psize_<View>=...); the REST API's
     # FAB_API_MAX_PAGE_SIZE above should match it.
     PAGE_SIZE_MAX = 100
+    # Matches a search-as-you-type relation field offers at once (staff, customers...).
+    REMOTE_SELECT_LIMIT = 20
 
 
 def _parse(raw, default):

@@ -60,9 +60,13 @@ def create_app(overrides=None):
                 csrf.exempt(baseview.blueprint)
 
     from .cli import register_cli
+    from .db_errors import install_database_error_handlers
     from .security.headers import install_security_headers
+    from .views.base import screen_url_arguments
 
     install_security_headers(app)
+    app.before_request(screen_url_arguments)
+    install_database_error_handlers(app)
     register_cli(app)
     return app
 

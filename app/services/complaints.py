@@ -323,11 +323,23 @@ def apply_fields(complaint, data, fields):
             setattr(complaint, field, _int_or_none(value, field, errors))
         elif field == "description":
             complaint.description = _clean(value)
+            _refuse_unstorable_text(complaint, field, errors)
         else:
-            setattr(complaint, field, _clean(value, 200))
+            setattr(complaint, field, _clean(value))
+            _refuse_unstorable_text(complaint, field, errors)
     if errors:
         raise InvalidInput(errors=errors)
     return complaint
+
+
+def _refuse_unstorable_text(complaint, field, errors):
+    """Text longer than its column, or with a NUL, is refused: never cut short, never a 500."""
+    value = getattr(complaint, field)
+    limit = Complaint.__table__.c[field].type.length
+    if value is not None and "\x00" in value:
+        errors[field] = _("Contains a character that cannot be stored.")
+    elif value is not None and limit and len(value) > limit:
+        errors[field] = _("At most %(limit)s characters.", limit=limit)
 
 
 RELATIONS = (("respondent_user", User), ("respondent_department", Department), ("officer", User),

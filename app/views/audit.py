@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models.audit import AuditAction, AuditLog
 from ..models.org import user_display_name
 from ..timeutil import format_local
-from .base import AppModelView
+from .base import AppModelView, RecordSchemaConverter
 
 USER_TABLE = "ab_user"
 CHANGE_ACTIONS = ("insert", "update", "delete")
@@ -117,6 +117,7 @@ class AuditLogApi(ModelRestApi):
     datamodel = SQLAInterface(AuditLog)
     exclude_route_methods = {"post", "put", "delete"}
     allow_browser_login = False
+    model2schemaconverter = RecordSchemaConverter
     list_columns = show_columns = ["id", "occurred_at", "actor_id", "actor_name", "acting_for_id",
                                    "acting_for_name", "remote_addr", "action", "table_name",
                                    "row_id", "changes", "prev_hash", "entry_hash"]

@@ -50,8 +50,10 @@ def test_phone_complaint_from_registration_to_archive(browser_page, make_user, a
     page.fill("input[name=complainant_address]", "阳光花园3栋2单元1102")
     page.fill("input[name=subject]", "电梯多次困人无人及时处理")
     page.fill("textarea[name=description]", "3栋2单元电梯本月第三次困人，二十分钟才有人应答。")
-    # Select2 hides the native selects; set the respondent on the underlying one.
-    page.eval_on_selector("select[name=respondent_user]", "(el, v) => { el.value = v; }",
+    # Select2 hides the native selects; set the respondent on the underlying one (a remote
+    # search field holds only its chosen option, so the option is added).
+    page.eval_on_selector("select[name=respondent_user]",
+                          "(el, v) => { el.add(new Option(v, v, true, true)); }",
                           str(respondent.id))
     screenshot(page, "complaints-01-register-form")
     page.click("form:not([role=search]) button[type=submit], form:not([role=search]) input[type=submit]")
