@@ -509,3 +509,30 @@ def test_cus_06_credential_download_is_a_logged_read(app, client, people, record
     login(client, people["liqiang"])
     assert client.get(f"/attachmentview/download/{attachment_id}").status_code == 404
     assert _reads(app, "cus_archive_file", records["archive"], people["liqiang"]) == 0
+
+
+def test_cus_09_loan_form_offers_an_archive_one_may_not_read_by_its_number_only(
+        app, client, people, records):
+    """Applying to borrow is how a sales manager gets to another's archive (CUS-09), but
+    the form's search finds it by its number only, never by what it holds (CUS-06)."""
+    with app.app_context():
+        archive = db.session.get(ArchiveFile, records["archive"])
+        number = archive.archive_no
+    login(client, people["liqiang"])
+    # liqiang may not read majie's archive...
+    assert client.get(f"/archivefileview/show/{records['archive']}").status_code in (403, 404)
+    # ...but may find it by its number in the loan form,
+    answer = client.get("/archiveloanview/remote/add/files",
+                        query_string={"q": number[-4:]}).get_json()
+    assert {"id": str(records["archive"]), "text": number} in answer["results"]
+    # and not by the customer's name it holds.
+    answer = client.get("/archiveloanview/remote/add/files",
+                        query_string={"q": "赵建国"}).get_json()
+    assert answer["results"] == []
+    response = client.post("/archiveloanview/add", data={
+        "files": str(records["archive"]), "purpose": "核对登记时间",
+        "expected_return": (today() + datetime.timedelta(days=3)).isoformat()})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    with app.app_context():
+        loan = db.session.query(ArchiveLoan).filter_by(borrower_id=people["liqiang"].id).one()
+        assert [item.id for item in loan.files] == [records["archive"]]

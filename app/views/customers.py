@@ -532,6 +532,9 @@ class ArchiveLoanView(WorkflowViewMixin, AppModelView):
     label_columns = {**LABELS, "id": _l("No.")}
     exclude_route_methods = {"edit", "delete"}
     add_form_query_rel_fields = {"files": [["id", LendableArchives, None]]}
+    # One applies to borrow archives one may not read yet (CUS-09): the form offers
+    # every lendable archive, found by its number only, never by its content.
+    remote_beyond_visibility = {"files": ("archive_no",)}
     formatters_columns = {**BOOLEAN_FORMATTERS,
                           "files": lambda files: "、".join(str(item) for item in files or [])}
 

@@ -143,7 +143,19 @@ class RemoteChoices:
         filters = datamodel.get_filters().add_filter_list(restriction)
         query = datamodel._apply_inner_all(
             datamodel.session.query(self.model), filters, aliases_mapping={})
+        if self.revealed_columns() is not None:
+            return query
         return visible_query(query, self.model, current_actor())
+
+    def revealed_columns(self):
+        """The columns a field beyond row visibility may be searched by, else None.
+
+        A view lists such fields in ``remote_beyond_visibility`` (``{column:
+        (searchable columns,)}``) when its own form restriction says what may be
+        chosen, e.g. applying to borrow an archive one may not read yet (CUS-09):
+        the field then offers rows the user cannot see, found only by those columns.
+        """
+        return (getattr(self.view, "remote_beyond_visibility", None) or {}).get(self.column)
 
     def rows(self, ids):
         keys = primary_key_values(self.model, ids)
@@ -157,7 +169,12 @@ class RemoteChoices:
         """At most ``limit`` matches of ``text``, and whether there were more."""
         query = self.query()
         text = (text or "").strip()[:100]
-        if text:
+        revealed = self.revealed_columns()
+        if text and revealed is not None:
+            conditions = [getattr(self.model, name).ilike(like_pattern(text), escape="\\")
+                          for name in revealed]
+            query = query.filter(or_(*conditions))
+        elif text:
             query, conditions = search_conditions(self.model, query, text)
             query = query.filter(or_(*conditions)) if conditions else query.filter(false())
         rows = query.options(*label_options(self.model)).order_by(
