@@ -13,6 +13,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam
 from wtforms import BooleanField, SelectField, StringField
 
 from ..audit.context import current_actor
@@ -82,8 +83,12 @@ class OverdueFilter(BaseFilter):
 
         if str(value or "").strip().lower() in ("", "0", "n", "no", "false"):
             return query
+        # The statuses as literals: the planner then sees they match the partial
+        # index of open cases (a bound parameter would hide it on SQLite).
+        open_statuses = bindparam("open_statuses", ComplaintStatus.OPEN, expanding=True,
+                                  literal_execute=True)
         return query.filter(Complaint.promised_reply_date < local_today(),
-                            Complaint.status.in_(ComplaintStatus.OPEN))
+                            Complaint.status.in_(open_statuses))
 
 
 def _plain_formatters(model):
