@@ -2,6 +2,8 @@
 and a destruction from review to its record, each step by the role that owns it."""
 import datetime
 
+from playwright.sync_api import expect
+
 from app.extensions import db
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import screenshot
@@ -19,13 +21,13 @@ def _log_in(page, username):
     page.wait_for_load_state("networkidle")
 
 
-def _choose(page, field, value):
-    """Pick an option in a select2-enhanced select, as a click in its list would."""
-    page.evaluate("([field, value]) => { const el = document.getElementById(field);"
-                  " for (const o of el.options) { if (o.value === value) o.selected = true; }"
-                  " el.dispatchEvent(new Event('change', {bubbles: true})); "
-                  " if (window.jQuery) window.jQuery(el).trigger('change'); }",
-                  [field, str(value)])
+def _choose(page, field, typed, label):
+    """Pick a row in a search-as-you-type field: type, wait for the hit, click it."""
+    page.click(f"select#{field} + .select2 .select2-selection")
+    page.fill(".select2-container--open .select2-search__field", typed)
+    hit = page.locator(".select2-results__option", has_text=label)
+    expect(hit).to_have_count(1)
+    hit.click()
 
 
 def test_loan_from_application_to_return(browser_page, app, people):
@@ -38,7 +40,7 @@ def test_loan_from_application_to_return(browser_page, app, people):
     # 1. The borrower (another sales manager) applies.
     _log_in(page, "liqiang")
     page.goto(page.base_url + "/archiveloanview/add")
-    _choose(page, "files", archive_id)
+    _choose(page, "files", archive_no[-4:], archive_no)
     page.fill("textarea#purpose, input#purpose", "核对客户冲撞登记时间")
     # The date picker widget reformats typed text on blur; set the value as a pick would.
     page.evaluate("([id, value]) => { document.getElementById(id).value = value; }",
@@ -110,12 +112,12 @@ def test_destruction_review_approval_and_record(browser_page, app, people):
     page = browser_page
     with app.app_context():
         archive = closed_archive(people, 11)
-        archive_id = archive.id
+        archive_id, archive_no = archive.id, archive.archive_no
     _log_in(page, "custodian")
     page.goto(page.base_url + "/archives-due-for-destruction/list/")
     screenshot(page, "customers-10-due-for-destruction")
     page.goto(page.base_url + "/archivedestructionview/add")
-    _choose(page, "archive", archive_id)
+    _choose(page, "archive", archive_no[-4:], archive_no)
     page.fill("textarea#reason, input#reason", "保管期满10年，申请销毁")
     page.click("form:not([role=search]) button[type=submit], form:not([role=search]) input[type=submit]")
     page.wait_for_load_state("networkidle")
